@@ -1,0 +1,233 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, resolver.scim contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Resolver Core API resources: paths and wire formats, read tolerantly.
+
+Every assumption about the API that is not public is marked ASSUMED here and listed in
+docs/api-assumptions.md with the emulator switch that tests it.
+"""
+
+import datetime
+import re
+
+from ansible_collections.resolver.scim.plugins.module_utils.client import (
+    ApiValidationError,
+    NotFoundError,
+    ResponseFormatError,
+    ServerError,
+    UncertainWriteError,
+)
+from ansible_collections.resolver.scim.plugins.module_utils.tokens import ScimToken
+
+WHOAMI_PATH = "/user/users/me"
+MEMBERSHIP_PATH = "/user/org/%s/user/%s"
+TOKENS_PATH = "/user/scimTokens"
+DOMAIN_FORMATS = ("auto", "list", "string")
+
+_TIMESTAMP = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|z|[+-]\d{2}:?\d{2})?$")
+
+
+def parse_timestamp(value):
+    """ISO 8601 → aware UTC datetime. ASSUMED: UTC, with or without milliseconds, 'Z' or an offset."""
+    if not isinstance(value, str):
+        raise ValueError("not a timestamp string: %r" % (value,))
+    match = _TIMESTAMP.match(value.strip())
+    if not match:
+        raise ValueError("not an ISO 8601 timestamp: %r" % (value,))
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    parsed = datetime.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro,
+                               tzinfo=datetime.timezone.utc)
+    if zone and zone not in ("Z", "z"):
+        sign = 1 if zone[0] == "+" else -1
+        digits = zone[1:].replace(":", "")
+        offset = datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        if offset >= datetime.timedelta(hours=24):
+            raise ValueError("timestamp offset out of range: %r" % (value,))
+        parsed -= sign * offset
+    return parsed
+
+
+def domains_from_wire(value):
+    """ASSUMED: emailDomains is a JSON array of strings or one comma-separated string."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        items = value.split(",")
+    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+        items = [part for v in value for part in v.split(",")]
+    else:
+        raise ValueError("emailDomains is neither a list of strings nor a string: %r" % (value,))
+    return tuple(sorted(set(d.strip().lower() for d in items if d.strip())))
+
+
+def domains_to_wire(domains, form):
+    return list(domains) if form == "list" else ",".join(domains)
+
+
+def _int_id(value, field):
+    if isinstance(value, bool):
+        raise ValueError("%s is not an integer id: %r" % (field, value))
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    raise ValueError("%s is not an integer id: %r" % (field, value))
+
+
+def _timestamp_field(data, *names):
+    for field in names:
+        if data.get(field) not in (None, ""):
+            return parse_timestamp(data[field])
+    return None
+
+
+def token_from_wire(data):
+    """Read one token's metadata; unknown fields are ignored, a missing id or name is an error."""
+    if not isinstance(data, dict):
+        raise ResponseFormatError("a SCIM token in Resolver's answer is not an object: %s" % type(data).__name__)
+    try:
+        membership = data.get("orgMembershipId")
+        return ScimToken(
+            id=_int_id(data.get("id"), "id"),
+            name=data["name"] if isinstance(data.get("name"), str) else _missing("name"),
+            org_membership_id=None if membership is None else _int_id(membership, "orgMembershipId"),
+            email_domains=domains_from_wire(data.get("emailDomains")),
+            created=_timestamp_field(data, "createdOn", "createdAt", "created"),
+            expires=_timestamp_field(data, "tokenExpiry", "expiresOn", "expires"),
+        )
+    except (ValueError, KeyError) as exc:
+        raise ResponseFormatError("Resolver returned a SCIM token this collection cannot read: %s" % exc)
+
+
+def _missing(field):
+    raise ValueError("field %r is missing or not a string" % field)
+
+
+def _token_list(data):
+    """ASSUMED: the list is a JSON array; a wrapper object with one array in a usual key is read too."""
+    if isinstance(data, dict):
+        for key in ("data", "items", "content", "results", "scimTokens", "tokens"):
+            if isinstance(data.get(key), list):
+                return data[key]
+    if isinstance(data, list):
+        return data
+    if data is None:
+        return []
+    raise ResponseFormatError("GET %s answered with %s, not a list of tokens." % (TOKENS_PATH, type(data).__name__))
+
+
+class ResolverApi:
+    """The Resolver resources this collection uses, over one ResolverClient."""
+
+    def __init__(self, client, email_domains_format="auto"):
+        if email_domains_format not in DOMAIN_FORMATS:
+            raise ValueError("email_domains_format must be one of %s" % ", ".join(DOMAIN_FORMATS))
+        self.client = client
+        self.email_domains_format = email_domains_format
+        self._seen_domains_form = None
+        self._identity = None
+
+    # ----- identity ---------------------------------------------------------------------------------
+
+    def whoami(self):
+        """The caller: user_id, email, org_id, org_name (``GET /user/users/me``), read once per run."""
+        if self._identity is None:
+            data = self.client.request("GET", WHOAMI_PATH, what="who am I (GET %s)" % WHOAMI_PATH)
+            if not isinstance(data, dict):
+                raise ResponseFormatError("GET %s did not answer with an object." % WHOAMI_PATH)
+            org = data.get("currentOrg") if isinstance(data.get("currentOrg"), dict) else {}
+            try:
+                self._identity = {
+                    "user_id": _int_id(data.get("id"), "id"),
+                    "org_id": _int_id(org.get("id"), "currentOrg.id"),
+                    "email": data.get("email"),
+                    "first_name": data.get("firstName"),
+                    "last_name": data.get("lastName"),
+                    "org_name": org.get("name"),
+                }
+            except ValueError as exc:
+                raise ResponseFormatError("GET %s answered without a usable %s." % (WHOAMI_PATH, exc))
+        return self._identity
+
+    def membership(self, org_id, user_id):
+        """One org membership (``GET /user/org/{orgId}/user/{userId}``); its top-level id is what tokens need."""
+        path = MEMBERSHIP_PATH % (org_id, user_id)
+        data = self.client.request("GET", path, what="load the org membership of user %s in org %s (GET %s)"
+                                   % (user_id, org_id, path))
+        if not isinstance(data, dict):
+            raise ResponseFormatError("GET %s did not answer with an object." % path)
+        try:
+            membership_id = _int_id(data.get("id"), "id")
+        except ValueError as exc:
+            raise ResponseFormatError("GET %s answered without a usable %s." % (path, exc))
+        is_admin = data.get("isAdmin")
+        return {
+            "org_membership_id": membership_id,
+            "is_admin": is_admin if isinstance(is_admin, bool) else None,
+            "active": data.get("active") if isinstance(data.get("active"), bool) else None,
+            "raw": data,
+        }
+
+    def caller_membership_id(self):
+        identity = self.whoami()
+        return self.membership(identity["org_id"], identity["user_id"])["org_membership_id"]
+
+    # ----- SCIM tokens ------------------------------------------------------------------------------
+
+    def list_tokens(self):
+        data = self.client.request("GET", TOKENS_PATH, what="list SCIM tokens (GET %s)" % TOKENS_PATH)
+        items = _token_list(data)
+        for item in items:
+            if isinstance(item, dict) and item.get("emailDomains") is not None:
+                self._seen_domains_form = "list" if isinstance(item["emailDomains"], list) else "string"
+                break
+        return [token_from_wire(item) for item in items]
+
+    def create_token(self, org_membership_id, name, email_domains):
+        """POST a new token; return (metadata, secret). May raise UncertainWriteError: re-list to learn more."""
+        form = self.email_domains_format
+        if form == "auto":
+            form = self._seen_domains_form or "string"
+        try:
+            data = self._post_token(org_membership_id, name, email_domains, form)
+        except ApiValidationError:
+            if self.email_domains_format != "auto" or self._seen_domains_form is not None:
+                raise
+            # Nothing told us the server's form: a 400 means nothing was created, so try the other one once.
+            form = "list" if form == "string" else "string"
+            data = self._post_token(org_membership_id, name, email_domains, form)
+        self._seen_domains_form = form
+        secret = data.get("token") if isinstance(data, dict) else None
+        if not isinstance(secret, str) or not secret:
+            raise UncertainWriteError("POST %s answered without the token value." % TOKENS_PATH)
+        try:
+            return token_from_wire(dict(data, name=data.get("name") or name)), secret
+        except ResponseFormatError as exc:
+            # ASSUMED: the answer carries an integer id. Without one the token is still found by re-listing.
+            raise UncertainWriteError("POST %s: %s" % (TOKENS_PATH, exc.message))
+
+    def _post_token(self, org_membership_id, name, email_domains, form):
+        body = {"orgMembershipId": org_membership_id, "name": name,
+                "emailDomains": domains_to_wire(email_domains, form)}
+        return self.client.request("POST", TOKENS_PATH, json_body=body,
+                                   what="add a SCIM token (POST %s)" % TOKENS_PATH)
+
+    def delete_token(self, token_id):
+        """Delete one token; False when it was already gone (404)."""
+        path = "%s/%s" % (TOKENS_PATH, token_id)
+        try:
+            self.client.request("DELETE", path, what="delete SCIM token %s (DELETE %s)" % (token_id, path))
+        except NotFoundError:
+            return False
+        return True
+
+    def token_works(self, scim_url, secret):
+        """ASSUMED: a token authenticates ``GET <scim_url>/Users?count=1``; 401/403 when it does not."""
+        status = self.client.probe_bearer(scim_url.rstrip("/") + "/Users?count=1", secret)
+        if status in (401, 403):
+            return False
+        if 200 <= status < 300:
+            return True
+        raise ServerError("The SCIM endpoint %s answered HTTP %d to the token check." % (scim_url, status), status)

@@ -1,0 +1,403 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, resolver.scim contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""HTTP transport for the Resolver Core API: authentication, sessions, retries and typed errors.
+
+This is the only place that knows about headers, status codes and the network. Paths and
+payload shapes live in ``api.py``; both are listed in docs/api-assumptions.md.
+"""
+
+import ipaddress
+import random
+import re
+import time
+import traceback
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+try:
+    import requests
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+except ImportError:
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+
+API_KEY_HEADERS = ("authorization", "x-api-key")
+RETRYABLE_STATUSES = frozenset((429, 502, 503, 504))
+# A session token lives 15 minutes; renew it once it is older than this.
+SESSION_LIFETIME = 15 * 60
+SESSION_RENEW_AFTER = 12 * 60
+REDACTED = "********"
+
+
+class ResolverError(Exception):
+    """An expected failure, with a message that is safe to show (never a secret)."""
+
+    def __init__(self, message, status=None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+    def __str__(self):
+        return self.message
+
+
+class ConfigurationError(ResolverError):
+    """The connection options cannot work; found before any request."""
+
+
+class AuthenticationError(ResolverError):
+    """Resolver refused the credential itself (bad key, bad password, no membership)."""
+
+
+class PermissionDeniedError(ResolverError):
+    """The credential is valid but may not do this (SCIM tokens need Administrator)."""
+
+
+class NotFoundError(ResolverError):
+    """The resource does not exist (or is not visible to this user)."""
+
+
+class ApiValidationError(ResolverError):
+    """Resolver refused the request content; the message carries its reason."""
+
+
+class RateLimitedError(ResolverError):
+    """Still rate limited when the retry budget ran out."""
+
+
+class ServerError(ResolverError):
+    """Resolver answered with a server error that retries did not clear."""
+
+
+class UnreachableError(ResolverError):
+    """No answer: DNS, refused connection, reset or timeout."""
+
+
+class TLSError(ResolverError):
+    """The server certificate was not accepted."""
+
+
+class ResponseFormatError(ResolverError):
+    """The answer was not in a shape this collection understands."""
+
+
+class UncertainWriteError(ResolverError):
+    """A write may or may not have taken effect; the caller must re-read to find out."""
+
+
+class RetryPolicy:
+    """Bounded retries: at most ``attempts`` tries and ``budget`` seconds in all."""
+
+    def __init__(self, attempts=5, budget=60.0, backoff=0.5, max_backoff=8.0):
+        self.attempts = attempts
+        self.budget = budget
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+
+    def delay(self, retry_number, retry_after=None):
+        if retry_after is not None:
+            return retry_after
+        # Full jitter spreads the retries of parallel runs (forks, AWX slices) apart.
+        return random.uniform(0, min(self.max_backoff, self.backoff * (2 ** retry_number)))
+
+
+def parse_retry_after(value, now=None):
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    now = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now)
+
+
+def is_loopback(host):
+    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url, allow_plain_http=False):
+    """Refuse a base URL that cannot work or would expose credentials; return it without a trailing slash."""
+    if not url:
+        raise ConfigurationError("url is required: set the url option or the RESOLVER_URL environment variable "
+                                 "(for example https://acme.resolver.com).")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError("url %r is not an http(s) URL: give the scheme and host, for example https://%s."
+                                 % (url, url.split("://")[-1].strip("/") or "acme.resolver.com"))
+    if parts.username or parts.password:
+        raise ConfigurationError("url must not carry credentials; use api_key or username/password instead.")
+    if parts.query or parts.fragment:
+        raise ConfigurationError("url %r must not have a query or fragment; give the base URL only." % url)
+    if parts.scheme == "http" and not is_loopback(parts.hostname) and not allow_plain_http:
+        raise ConfigurationError(
+            "url %r uses plain http:// to a non-loopback host, so credentials would travel unencrypted. "
+            "Use https://, or set allow_plain_http: true if you really mean it." % url)
+    return url.rstrip("/")
+
+
+def _tls_reason(exc):
+    text = str(exc)
+    match = re.search(r"(certificate verify failed: [^(']+|[Hh]ostname mismatch[^(']*|doesn't match[^(']*)", text)
+    return match.group(1).strip().rstrip(",") if match else "the TLS handshake failed"
+
+
+class ResolverClient:
+    """One keep-alive HTTP session to one Resolver environment, authenticated as one user in one org."""
+
+    def __init__(self, url, api_key=None, api_key_header="authorization", username=None, password=None,
+                 org_id=None, validate_certs=True, ca_path=None, timeout=30, allow_plain_http=False,
+                 retry_policy=None, sleep=time.sleep, monotonic=time.monotonic):
+        self.base_url = check_url(url, allow_plain_http)
+        if api_key and (username or password):
+            raise ConfigurationError("api_key cannot be combined with username/password: use either API-key "
+                                     "auth or session auth (check RESOLVER_API_KEY, RESOLVER_USERNAME and "
+                                     "RESOLVER_PASSWORD in the environment too).")
+        if not api_key and not (username and password):
+            raise ConfigurationError("No credentials: set api_key (or RESOLVER_API_KEY), or username and password "
+                                     "(or RESOLVER_USERNAME and RESOLVER_PASSWORD) with org_id.")
+        if username and org_id is None:
+            raise ConfigurationError("org_id is required with username/password (session auth logs in to one org); "
+                                     "set org_id or RESOLVER_ORG_ID.")
+        if api_key_header not in API_KEY_HEADERS:
+            raise ConfigurationError("api_key_header must be one of %s, got %r." % (", ".join(API_KEY_HEADERS),
+                                                                                      api_key_header))
+        self.api_key = api_key
+        self.api_key_header = api_key_header
+        self.username = username
+        self.password = password
+        self.org_id = org_id
+        self.timeout = timeout
+        self.retry_policy = retry_policy or RetryPolicy()
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._session_token = None
+        self._session_obtained = None
+        # Set once Resolver has accepted the credential: a later 401/403 then means "not allowed".
+        self.authenticated = False
+        self.request_count = 0
+
+        self.session = requests.Session()
+        self.session.headers.update({"Accept": "application/json", "User-Agent": "resolver.scim-ansible"})
+        self.session.verify = ca_path if (ca_path and validate_certs) else bool(validate_certs)
+        if not validate_certs:
+            # The module warns once in its own words; urllib3's per-request warning adds only noise.
+            requests.packages.urllib3.disable_warnings()  # pylint: disable=no-member
+
+    # ----- credentials -------------------------------------------------------------------------------
+
+    @property
+    def credential(self):
+        """Describe the credential in use, never its value."""
+        if self.api_key:
+            return "the API key (api_key / RESOLVER_API_KEY)"
+        return "user %r (username/password, org_id %s)" % (self.username, self.org_id)
+
+    @property
+    def secrets(self):
+        return [s for s in (self.api_key, self.password, self._session_token) if s]
+
+    def redact(self, text):
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def _auth_headers(self):
+        if self.api_key:
+            if self.api_key_header == "x-api-key":
+                return {"x-api-key": self.api_key}
+            return {"Authorization": "Bearer " + self.api_key}
+        self._ensure_session()
+        return {"Authorization": "Bearer " + self._session_token}
+
+    def _ensure_session(self):
+        if self._session_token is None:
+            self.login()
+        elif self._monotonic() - self._session_obtained >= SESSION_RENEW_AFTER:
+            try:
+                self._renew_session()
+            except (AuthenticationError, PermissionDeniedError):
+                self.login()
+
+    def login(self):
+        body = {"email": self.username, "password": self.password,
+                # The org field's name is not public: send both spellings (docs/api-assumptions.md).
+                "selectedOrgId": self.org_id, "orgId": self.org_id}
+        response = self._send("POST", "/user/authenticate", json_body=body, headers={}, idempotent=True)
+        if response.status_code == 401:
+            raise AuthenticationError("Resolver rejected the login of %s: check the username and password."
+                                      % self.credential, 401)
+        if response.status_code == 403:
+            raise AuthenticationError("Resolver refused the login of %s (403): the user may be locked or not "
+                                      "allowed to use the API." % self.credential, 403)
+        if response.status_code == 404:
+            raise AuthenticationError("Resolver says %s is not an active member of org %s." % (self.credential,
+                                                                                                 self.org_id), 404)
+        self._store_session(self._parse(response, "POST /user/authenticate"))
+
+    def _renew_session(self):
+        response = self._send("GET", "/user/authenticate",
+                              headers={"Authorization": "Bearer " + self._session_token})
+        if response.status_code in (401, 403):
+            raise AuthenticationError("session renewal refused", response.status_code)
+        self._store_session(self._parse(response, "GET /user/authenticate"))
+
+    def _store_session(self, data):
+        token = data.get("token") if isinstance(data, dict) else None
+        if not isinstance(token, str) or not token:
+            raise ResponseFormatError("Resolver's login answer has no 'token' field.")
+        self._session_token = token
+        self._session_obtained = self._monotonic()
+        self.authenticated = True
+
+    # ----- requests ----------------------------------------------------------------------------------
+
+    def request(self, method, path, json_body=None, what=None):
+        """Send an authenticated API request and return its decoded JSON (None for an empty body).
+
+        GET and DELETE are retried on 429/502/503/504 and lost connections. POST is retried only when
+        Resolver certainly did not act (429, or no connection made); any other failure after the request
+        may have reached the server raises UncertainWriteError so that the caller re-reads.
+        """
+        what = what or "%s %s" % (method, path)
+        unsafe = method == "POST"
+        response = self._send(method, path, json_body=json_body, headers=self._auth_headers(), idempotent=not unsafe)
+        if response.status_code in (401, 403) and self.username:
+            # The session may have expired early or been revoked: log in again, once.
+            self.login()
+            response = self._send(method, path, json_body=json_body, headers=self._auth_headers(),
+                                  idempotent=not unsafe)
+        self._raise_for_status(response, what, unsafe)
+        self.authenticated = True
+        if not response.content or not response.content.strip():
+            return None
+        try:
+            return self._parse(response, what)
+        except ResponseFormatError as exc:
+            if unsafe:
+                raise UncertainWriteError("%s: %s" % (what, exc.message), response.status_code)
+            raise
+
+    def probe_bearer(self, url, token):
+        """GET ``url`` with ``token`` as its bearer secret and return the status code (for SCIM liveness checks)."""
+        response = self._send("GET", url, headers={"Authorization": "Bearer " + token}, absolute=True,
+                              extra_secrets=[token])
+        return response.status_code
+
+    def _send(self, method, path, json_body=None, headers=None, idempotent=True, absolute=False,
+              extra_secrets=()):
+        url = path if absolute else self.base_url + path
+        policy = self.retry_policy
+        deadline = self._monotonic() + policy.budget
+        attempt = 0
+        while True:
+            attempt += 1
+            self.request_count += 1
+            try:
+                response = self.session.request(method, url, json=json_body, headers=headers,
+                                                timeout=(min(10, self.timeout), self.timeout))
+            except requests.exceptions.SSLError as exc:
+                raise TLSError("TLS verification of %s failed: %s. Point ca_path at the CA bundle that signed the "
+                               "server certificate, or set validate_certs: false (not recommended)."
+                               % (self.base_url if not absolute else url.split("?")[0], _tls_reason(exc)))
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                never_sent = isinstance(exc, requests.exceptions.ConnectTimeout) or "NewConnectionError" in repr(exc)
+                reason = self._describe_network_error(exc, extra_secrets)
+                if not idempotent and not never_sent:
+                    raise UncertainWriteError("%s %s got no answer (%s)" % (method, path, reason))
+                if attempt >= policy.attempts or self._monotonic() >= deadline:
+                    raise UnreachableError("Resolver at %s did not answer %s %s after %d attempt(s): %s."
+                                           % (self.base_url, method, path.split("?")[0], attempt, reason))
+                self._wait(policy.delay(attempt - 1), deadline)
+                continue
+            status = response.status_code
+            if status not in RETRYABLE_STATUSES or (not idempotent and status != 429):
+                return response
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            wait = policy.delay(attempt - 1, retry_after)
+            if attempt >= policy.attempts or self._monotonic() + wait > deadline:
+                return response
+            self._wait(wait, deadline)
+
+    def _wait(self, seconds, deadline):
+        self._sleep(max(0.0, min(seconds, deadline - self._monotonic())))
+
+    def _describe_network_error(self, exc, extra_secrets=()):
+        if isinstance(exc, requests.exceptions.ReadTimeout):
+            reason = "no response within timeout=%ss" % self.timeout
+        elif isinstance(exc, requests.exceptions.ConnectTimeout):
+            reason = "connection timed out"
+        else:
+            text = repr(exc)
+            if "NewConnectionError" in text or "Connection refused" in text:
+                reason = "connection refused or host unknown"
+            elif "reset" in text.lower() or "aborted" in text.lower() or "RemoteDisconnected" in text:
+                reason = "connection closed by the server"
+            else:
+                reason = "connection failed"
+        for secret in list(extra_secrets) + self.secrets:
+            reason = reason.replace(secret, REDACTED)
+        return reason
+
+    def _parse(self, response, what):
+        try:
+            return response.json()
+        except ValueError:
+            raise ResponseFormatError("%s answered with a body that is not JSON (status %s)."
+                                      % (what, response.status_code))
+
+    def _server_message(self, response):
+        try:
+            data = response.json()
+        except ValueError:
+            return None
+        if isinstance(data, dict):
+            for key in ("message", "error", "detail"):
+                if isinstance(data.get(key), str) and data[key].strip():
+                    return self.redact(data[key].strip())[:300]
+        return None
+
+    def _raise_for_status(self, response, what, unsafe):
+        status = response.status_code
+        if 200 <= status < 300:
+            return
+        detail = self._server_message(response)
+        suffix = (": %s" % detail) if detail else ""
+        if status in (401, 403):
+            if self.authenticated:
+                raise PermissionDeniedError(
+                    "Resolver refused %s for %s (HTTP %d): the user is authenticated but not allowed. "
+                    "Reading org memberships and managing SCIM tokens needs an Administrator in this org%s."
+                    % (what, self.credential, status, suffix), status)
+            raise AuthenticationError(
+                "Resolver refused %s (HTTP %d) for %s: the credential is wrong, expired or revoked, or the user "
+                "is not allowed (SCIM tokens need an Administrator)%s." % (what, status, self.credential, suffix),
+                status)
+        if status == 404:
+            raise NotFoundError("%s: not found (HTTP 404)%s." % (what, suffix), status)
+        if status in (400, 409, 422):
+            raise ApiValidationError("Resolver refused %s (HTTP %d)%s." % (what, status, suffix or ": no reason given"),
+                                     status)
+        if status == 429:
+            raise RateLimitedError("Resolver kept rate limiting %s (HTTP 429) beyond the retry budget of %d attempts "
+                                   "/ %ds; try again later or with fewer forks." % (what, self.retry_policy.attempts,
+                                                                                    self.retry_policy.budget), status)
+        if status >= 500 and unsafe:
+            raise UncertainWriteError("%s failed with HTTP %d after it may have reached the server%s"
+                                      % (what, status, suffix), status)
+        if status >= 500:
+            raise ServerError("Resolver answered %s with HTTP %d%s." % (what, status, suffix), status)
+        raise ResolverError("Resolver answered %s with unexpected HTTP %d%s." % (what, status, suffix), status)

@@ -1,0 +1,186 @@
+# Copyright: (c) 2026, resolver.scim contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Shared fixtures: the Resolver emulator on a free port, and a runner for real ansible-playbook runs."""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import urllib.request
+
+import pytest
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "emulator"))
+
+import resolver_emulator  # noqa: E402  pylint: disable=wrong-import-position
+
+MUTATING = ("POST", "PUT", "PATCH", "DELETE")
+
+
+class Emulator:
+    """Handle on a running emulator, driven only through its HTTP control routes."""
+
+    def __init__(self, server, ssl_context=None):
+        self.server = server
+        self.base = server.url
+        self.ssl_context = ssl_context
+        self.seed = None
+
+    @property
+    def url(self):
+        """The Core API base URL a user would configure (with the prefix switch applied)."""
+        return self.base + self.control("GET", "health")["config"]["prefix"]
+
+    def control(self, method, route, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request("%s/_emulator/%s" % (self.base, route), data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10, context=self.ssl_context) as answer:
+            return json.loads(answer.read() or b"null")
+
+    def reset(self, **config):
+        self.seed = self.control("POST", "reset", config)
+        return self.seed
+
+    def member(self, org=1, admin=True):
+        org_info = next(o for o in self.seed["orgs"] if o["id"] == org)
+        return next(m for m in org_info["members"] if m["is_admin"] == admin)
+
+    def api_key(self, org=1, admin=True):
+        return self.member(org, admin)["api_key"]
+
+    def faults(self, *rules):
+        self.control("DELETE", "faults")
+        if rules:
+            self.control("POST", "faults", list(rules))
+
+    def log(self):
+        return self.control("GET", "log")["requests"]
+
+    def clear_log(self):
+        self.control("DELETE", "log")
+
+    def mutating(self):
+        return [r for r in self.log() if r["method"] in MUTATING and not r["path"].startswith("/_emulator")]
+
+    def tokens(self, live_only=True, name=None):
+        tokens = self.control("GET", "tokens")["tokens"]
+        return [t for t in tokens if (not live_only or not t["deleted"]) and (name is None or t["name"] == name)]
+
+    def age_tokens(self, days, ids=None):
+        return self.control("POST", "age_tokens", {"days": days, "ids": ids or []})
+
+    def secrets(self):
+        return self.control("GET", "secrets")["secrets"]
+
+    def scim_status(self, token, path="/scim/v2/Users?count=1", method="GET", body=None):
+        """Status code of a SCIM request made with ``token`` (proves a token works or not)."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data=data, method=method,
+                                         headers={"Authorization": "Bearer " + token,
+                                                  "Content-Type": "application/scim+json"})
+        try:
+            with urllib.request.urlopen(request, timeout=10, context=self.ssl_context) as answer:
+                return answer.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+
+def start_server(**kwargs):
+    server = resolver_emulator.make_server(**kwargs)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def emulator_server():
+    server = start_server()
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture
+def emulator(emulator_server):
+    """A freshly reset emulator (default switches) for each test."""
+    handle = Emulator(emulator_server)
+    handle.reset()
+    return handle
+
+
+class Ansible:
+    """Runs real ansible-playbook processes and returns each task's recorded result."""
+
+    def __init__(self, tmp_path, emulator):
+        self.tmp_path = tmp_path
+        self.emulator = emulator
+        self.runs = 0
+        self.outputs = []
+
+    def connection(self, org=1, admin=True, **extra):
+        options = {"url": self.emulator.url, "api_key": self.emulator.api_key(org, admin), "timeout": 5}
+        options.update(extra)
+        return {k: v for k, v in options.items() if v is not None}
+
+    def playbook(self, playbook, check=False, diff=False, verbosity=0, env=None, extra_args=(), inventory=None):
+        """Run a playbook (a path, or a list of plays to write out); return (rc, results, output)."""
+        self.runs += 1
+        run_dir = self.tmp_path / ("run%02d" % self.runs)
+        run_dir.mkdir()
+        if not isinstance(playbook, str):
+            path = run_dir / "playbook.yml"
+            path.write_text(yaml.safe_dump(playbook, sort_keys=False))
+            playbook = str(path)
+        record = run_dir / "record.jsonl"
+        environment = dict(os.environ)
+        environment.update({
+            "RECORD_PATH": str(record),
+            "ANSIBLE_CALLBACK_PLUGINS": os.path.join(HERE, "integration", "callback_plugins"),
+            "ANSIBLE_CALLBACKS_ENABLED": "record",
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_LOCALHOST_WARNING": "0",
+            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
+            "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+            "NO_PROXY": "127.0.0.1,localhost,::1",
+        })
+        environment.update(env or {})
+        command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), playbook]
+        command += ["-i", inventory or "localhost,", "-c", "local"]
+        if check:
+            command.append("--check")
+        if diff:
+            command.append("--diff")
+        if verbosity:
+            command.append("-" + "v" * verbosity)
+        command += list(extra_args)
+        completed = subprocess.run(command, env=environment, cwd=str(run_dir), capture_output=True, text=True,
+                                   timeout=600, check=False)
+        output = completed.stdout + completed.stderr
+        self.outputs.append(output)
+        results = []
+        if record.exists():
+            results = [json.loads(line) for line in record.read_text().splitlines()]
+        return completed.returncode, results, output
+
+    def task(self, module, args, check=False, diff=False, connection=None, env=None, verbosity=0,
+             module_defaults=True):
+        """Run one module as a task (connection options via the action group's module_defaults)."""
+        play = {"hosts": "localhost", "gather_facts": False, "tasks": [
+            {"name": "under test", module: args, "register": "outcome"}]}
+        if module_defaults:
+            play["module_defaults"] = {"group/resolver.scim.resolver": connection or self.connection()}
+        rc, results, output = self.playbook([play], check=check, diff=diff, env=env, verbosity=verbosity)
+        under_test = [r for r in results if r["task"] == "under test"]
+        assert under_test, "the task did not run (rc=%s):\n%s" % (rc, output[-3000:])
+        result = under_test[-1]["result"]
+        result["_status"] = under_test[-1]["status"]
+        result["_output"] = output
+        return result
+
+
+@pytest.fixture
+def ansible(tmp_path, emulator):
+    return Ansible(tmp_path, emulator)

@@ -1,0 +1,564 @@
+#!/usr/bin/env python3
+# Copyright: (c) 2026, resolver.scim contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A Resolver Core API emulator: a real HTTP(S) server for tests and ``make demo``.
+
+It implements what ../shared/resolver-api.md says about Resolver (orgs, users, memberships, API keys,
+15-minute sessions, SCIM tokens with a two-year expiry, a SCIM 2.0 Users endpoint) and has one switch per
+assumed API variant (see CONFIG_DEFAULTS and docs/api-assumptions.md).
+
+Test-only control routes live under /_emulator/ and are never part of the emulated API:
+  GET  /_emulator/health                   liveness
+  GET  /_emulator/seed                     seeded orgs, users, memberships and their API keys/passwords
+  POST /_emulator/reset   {config}         back to the seed, with switches
+  POST /_emulator/config  {switch: value}  change switches
+  POST /_emulator/clock   {"offset_seconds": n}   server clock offset (sessions)
+  POST /_emulator/age_tokens {"days": n, "ids": [..]}  shift tokens' creation and expiry back
+  POST /_emulator/users/{id}/deactivate    deactivate a user (its tokens stop working)
+  POST /_emulator/faults  [{rule}, ...]    inject faults; DELETE clears them
+  POST /_emulator/tokens  {"org_id", "name", "email_domains"}  plant a token out of band (its secret is
+                                           only in /_emulator/secrets)
+  GET  /_emulator/tokens                   every token ever created, with "deleted" flags (no secrets)
+  GET  /_emulator/log     DELETE clears    request log: method, path, status, connection (no bodies)
+  GET  /_emulator/secrets                  every API key, password and token value issued (for leak scans)
+
+A fault rule: {"method": "POST", "path": "^/user/scimTokens$", "skip": 0, "count": 1, "status": 503,
+"retry_after": 1, "delay": 0, "drop": false, "malformed": false, "act": false}. ``act`` does the real work
+before the fault (a create that succeeds on the server while its answer is lost); ``drop`` resets the
+connection instead of answering; ``delay`` sleeps before answering.
+"""
+
+import argparse
+import datetime
+import itertools
+import json
+import re
+import secrets
+import socket
+import ssl
+import struct
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+CONFIG_DEFAULTS = {
+    "prefix": "",                        # "" or "/api": where the Core API sits
+    "domains_wire": "list",              # "list" or "string": emailDomains in bodies, both ways
+    "create_status": 201,                # 200 or 201 for a created token
+    "auth_header": "authorization",      # "authorization" or "x-api-key": how API keys are accepted
+    "login_org_field": "selectedOrgId",  # "selectedOrgId" or "orgId" in POST /user/authenticate
+    "unauth_status": 401,                # 401 or 403 for a missing or bad credential
+    "timestamps": "millis_z",            # "millis_z", "plain" (no ms, no Z) or "offset" (+00:00)
+    "list_shape": "array",               # "array" or "wrapped" ({"data": [...]})
+    "latency_ms": 0,                     # added to every API request (benchmarks)
+}
+SESSION_SECONDS = 15 * 60
+TOKEN_DAYS = 730
+
+
+def _utcnow():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+class ApiError(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class State:
+    """Everything the emulated Resolver knows; guarded by one lock."""
+
+    def __init__(self, seed_orgs=3):
+        self.lock = threading.RLock()
+        self.seed_orgs = seed_orgs
+        self.reset({})
+
+    def reset(self, config):
+        with self.lock:
+            self.config = dict(CONFIG_DEFAULTS)
+            self.configure(config)
+            self.clock_offset = 0.0
+            self.orgs, self.users, self.memberships, self.api_keys = {}, {}, {}, {}
+            self.sessions, self.tokens, self.scim_users = {}, {}, []
+            self.faults, self.log = [], []
+            self.issued = []  # every secret ever handed out, for leak scans
+            self.ids = itertools.count(1000)
+            self._seed()
+
+    def configure(self, config):
+        unknown = set(config) - set(CONFIG_DEFAULTS)
+        if unknown:
+            raise ApiError(400, "unknown emulator switch(es): %s" % ", ".join(sorted(unknown)))
+        self.config.update(config)
+
+    def now(self):
+        return _utcnow() + datetime.timedelta(seconds=self.clock_offset)
+
+    def _secret(self, prefix):
+        value = prefix + secrets.token_urlsafe(24)
+        self.issued.append(value)
+        return value
+
+    def _seed(self):
+        names = ["Acme Corp", "Globex", "Initech", "Umbrella", "Hooli"]
+        for n in range(1, self.seed_orgs + 1):
+            slug = names[(n - 1) % len(names)].split()[0].lower() + ("" if n <= len(names) else str(n))
+            domains = ["%s.com" % slug, "%s.org" % slug, "%s-labs.com" % slug, "example.com"]
+            org = {"id": n, "name": names[(n - 1) % len(names)], "sso_domains": domains}
+            self.orgs[n] = org
+            self.add_user(n, "admin@%s.com" % slug, admin=True, user_id=n * 10, membership_id=n * 100)
+            self.add_user(n, "viewer@%s.com" % slug, admin=False, user_id=n * 10 + 1, membership_id=n * 100 + 1)
+
+    def add_user(self, org_id, email, admin, user_id=None, membership_id=None):
+        user_id = user_id or next(self.ids)
+        membership_id = membership_id or next(self.ids)
+        self.users[user_id] = {"id": user_id, "email": email, "firstName": email.split("@")[0].title(),
+                               "lastName": "User", "active": True, "password": self._secret("pw-")}
+        self.memberships[membership_id] = {"id": membership_id, "orgId": org_id, "userId": user_id,
+                                           "isAdmin": admin, "active": True}
+        self.api_keys[self._secret("rk-")] = membership_id
+        return self.users[user_id]
+
+    def seed_info(self):
+        keys = {m: k for k, m in self.api_keys.items()}
+        return {"orgs": [{
+            "id": org["id"], "name": org["name"], "sso_domains": org["sso_domains"],
+            "members": [{"user_id": m["userId"], "email": self.users[m["userId"]]["email"],
+                         "password": self.users[m["userId"]]["password"], "membership_id": m["id"],
+                         "is_admin": m["isAdmin"], "api_key": keys.get(m["id"])}
+                        for m in self.memberships.values() if m["orgId"] == org["id"]],
+        } for org in self.orgs.values()]}
+
+    # ----- time formats -------------------------------------------------------------------------------
+
+    def stamp(self, value):
+        style = self.config["timestamps"]
+        if style == "plain":
+            return value.strftime("%Y-%m-%dT%H:%M:%S")
+        if style == "offset":
+            return value.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+        return value.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (value.microsecond // 1000)
+
+    def domains_out(self, domains):
+        return list(domains) if self.config["domains_wire"] == "list" else ",".join(domains)
+
+    def domains_in(self, value):
+        if self.config["domains_wire"] == "list":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ApiError(400, "emailDomains must be an array of strings")
+            items = value
+        else:
+            if not isinstance(value, str):
+                raise ApiError(400, "emailDomains must be a comma-separated string")
+            items = value.split(",")
+        items = [d.strip().lower() for d in items if d.strip()]
+        if not items:
+            raise ApiError(400, "emailDomains must not be empty")
+        return sorted(set(items))
+
+    # ----- auth -------------------------------------------------------------------------------------
+
+    def membership_for(self, headers):
+        """The caller's membership, from an API key or a session token."""
+        credential = None
+        if self.config["auth_header"] == "x-api-key":
+            credential = headers.get("x-api-key")
+        else:
+            match = re.match(r"^\s*bearer\s+(\S+)\s*$", headers.get("Authorization") or "", re.I)
+            credential = match.group(1) if match else None
+        membership_id = self.api_keys.get(credential)
+        if membership_id is None and credential in self.sessions:
+            session = self.sessions[credential]
+            if session["expires"] > self.now():
+                membership_id = session["membership_id"]
+        if membership_id is None:
+            raise ApiError(self.config["unauth_status"], "Not authenticated")
+        membership = self.memberships[membership_id]
+        if not membership["active"] or not self.users[membership["userId"]]["active"]:
+            raise ApiError(self.config["unauth_status"], "User is deactivated")
+        return membership
+
+    def require_admin(self, membership):
+        if not membership["isAdmin"]:
+            raise ApiError(403, "Administrator permission required")
+
+    def login(self, body):
+        if not isinstance(body, dict):
+            raise ApiError(400, "body must be an object")
+        org_id = body.get(self.config["login_org_field"])
+        user = next((u for u in self.users.values() if u["email"] == body.get("email")), None)
+        if user is None or body.get("password") != user["password"]:
+            raise ApiError(401, "Invalid credentials")
+        membership = next((m for m in self.memberships.values() if m["userId"] == user["id"] and m["active"]
+                           and user["active"] and (org_id is None or m["orgId"] == org_id)), None)
+        if membership is None:
+            raise ApiError(404, "Not an active member of any org")
+        return self._new_session(membership["id"])
+
+    def _new_session(self, membership_id):
+        token = self._secret("st-")
+        self.sessions[token] = {"membership_id": membership_id,
+                                "expires": self.now() + datetime.timedelta(seconds=SESSION_SECONDS)}
+        return {"token": token}
+
+    # ----- SCIM tokens ------------------------------------------------------------------------------
+
+    def token_view(self, token):
+        return {"id": token["id"], "name": token["name"], "orgMembershipId": token["orgMembershipId"],
+                "emailDomains": self.domains_out(token["emailDomains"]),
+                "createdOn": self.stamp(token["createdOn"]), "tokenExpiry": self.stamp(token["tokenExpiry"])}
+
+    def org_tokens(self, org_id):
+        return [t for t in sorted(self.tokens.values(), key=lambda t: t["id"])
+                if t["orgId"] == org_id and not t["deleted"]]
+
+    def create_token(self, caller, body):
+        if not isinstance(body, dict):
+            raise ApiError(400, "body must be an object")
+        membership = self.memberships.get(body.get("orgMembershipId"))
+        if not isinstance(body.get("orgMembershipId"), int) or membership is None \
+                or membership["orgId"] != caller["orgId"]:
+            raise ApiError(400, "orgMembershipId must be a membership of this org")
+        name = body.get("name")
+        if not isinstance(name, str) or not name.strip() or len(name) > 255:
+            raise ApiError(400, "name must be a non-empty string of at most 255 characters")
+        domains = self.domains_in(body.get("emailDomains"))
+        sso = self.orgs[caller["orgId"]]["sso_domains"]
+        outside = [d for d in domains if d not in sso]
+        if outside:
+            raise ApiError(400, "emailDomains %s are not in this org's SSO setup" % ", ".join(outside))
+        return self.plant_token(caller["orgId"], membership["id"], name, domains)
+
+    def plant_token(self, org_id, membership_id, name, domains):
+        now = _utcnow()
+        token = {"id": next(self.ids), "orgId": org_id, "orgMembershipId": membership_id, "name": name,
+                 "emailDomains": domains, "createdOn": now,
+                 "tokenExpiry": now + datetime.timedelta(days=TOKEN_DAYS), "secret": self._secret("scim-"),
+                 "deleted": False}
+        self.tokens[token["id"]] = token
+        return dict(self.token_view(token), token=token["secret"])
+
+    def scim_token(self, headers):
+        match = re.match(r"^\s*bearer\s+(\S+)\s*$", headers.get("Authorization") or "", re.I)
+        secret = match.group(1) if match else None
+        token = next((t for t in self.tokens.values() if t["secret"] == secret), None)
+        if token is None or token["deleted"] or token["tokenExpiry"] <= self.now():
+            raise ApiError(401, "invalid SCIM token")
+        owner = self.memberships[token["orgMembershipId"]]
+        if not owner["active"] or not self.users[owner["userId"]]["active"]:
+            raise ApiError(401, "the token's owner is deactivated")
+        return token
+
+    # ----- faults -----------------------------------------------------------------------------------
+
+    def take_fault(self, method, path):
+        for rule in self.faults:
+            if rule.get("method", method).upper() != method or not re.search(rule.get("path", ""), path):
+                continue
+            if rule.get("skip", 0) > 0:
+                rule["skip"] -= 1
+                continue
+            if rule.get("count", 1) <= 0:
+                continue
+            rule["count"] = rule.get("count", 1) - 1
+            return rule
+        return None
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "ResolverEmulator/1.0"
+    state = None  # set by make_server
+    connection_ids = itertools.count(1)
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        """Quiet: the request log at /_emulator/log is the record."""
+
+    def setup(self):
+        super().setup()
+        self.connection_id = next(self.connection_ids)
+
+    def do_GET(self):
+        self.dispatch("GET")
+
+    def do_POST(self):
+        self.dispatch("POST")
+
+    def do_DELETE(self):
+        self.dispatch("DELETE")
+
+    def do_PUT(self):
+        self.dispatch("PUT")
+
+    # ----- plumbing -------------------------------------------------------------------------------
+
+    def read_body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if not raw:
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise ApiError(400, "body is not JSON")
+
+    def send(self, status, body=None, headers=None, raw=None):
+        payload = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+        self.send_response(status)
+        if payload:
+            self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def drop(self):
+        """Reset the connection without an answer."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
+
+    def dispatch(self, method):
+        state = self.state
+        url = urlsplit(self.path)
+        path, query = url.path, parse_qs(url.query)
+        if path.startswith("/_emulator/"):
+            return self.control(method, path, query)
+        api_path = None
+        prefix = state.config["prefix"]
+        if path.startswith("/scim/v2/"):
+            api_path = path
+        elif path.startswith(prefix + "/") and (prefix or not path.startswith("/api/")):
+            api_path = path[len(prefix):]
+        status = 500
+        try:
+            body = self.read_body()
+            if state.config["latency_ms"]:
+                time.sleep(state.config["latency_ms"] / 1000.0)
+            with state.lock:
+                fault = state.take_fault(method, api_path or path)
+            if fault and not fault.get("act"):
+                status = self.apply_fault(fault, None)
+                return None
+            if api_path is None:
+                raise ApiError(404, "no such route")
+            with state.lock:
+                status, answer = self.route(method, api_path, query, body)
+            if fault:
+                status = self.apply_fault(fault, (status, answer))
+                return None
+            self.send(status, answer)
+        except ApiError as exc:
+            status = exc.status
+            self.send(status, {"message": exc.message})
+        except (ConnectionError, OSError):
+            status = 0
+        finally:
+            with state.lock:
+                state.log.append({"method": method, "path": path, "status": status,
+                                  "connection": self.connection_id, "time": time.time()})
+        return None
+
+    def apply_fault(self, fault, answer):
+        if fault.get("delay"):
+            time.sleep(fault["delay"])
+        if fault.get("drop"):
+            self.drop()
+            return 0
+        if fault.get("malformed"):
+            self.send(200, raw=b'{"id": 1, "token": ')
+            return 200
+        if fault.get("status"):
+            headers = {"Retry-After": str(fault["retry_after"])} if fault.get("retry_after") is not None else {}
+            self.send(fault["status"], {"message": "injected fault"}, headers)
+            return fault["status"]
+        status, body = answer if answer else (500, {"message": "injected fault"})
+        self.send(status, body)
+        return status
+
+    # ----- the emulated API -----------------------------------------------------------------------
+
+    def route(self, method, path, query, body):  # pylint: disable=too-many-return-statements
+        state = self.state
+        if path.startswith("/scim/v2/"):
+            return self.scim(method, path, query, body)
+        if path == "/user/authenticate" and method == "POST":
+            return 200, state.login(body)
+        caller = state.membership_for(self.headers)
+        if path == "/user/authenticate" and method == "GET":
+            return 200, state._new_session(caller["id"])  # pylint: disable=protected-access
+        if path == "/user/users/me" and method == "GET":
+            user, org = state.users[caller["userId"]], state.orgs[caller["orgId"]]
+            view = {k: v for k, v in user.items() if k != "password"}
+            return 200, dict(view, currentOrg={"id": org["id"], "name": org["name"]})
+        match = re.match(r"^/user/org/(\d+)/user/(\d+)$", path)
+        if match and method == "GET":
+            org_id, user_id = int(match.group(1)), int(match.group(2))
+            if caller["orgId"] != org_id:
+                raise ApiError(403, "not a member of this org")
+            state.require_admin(caller)
+            found = next((m for m in state.memberships.values() if m["orgId"] == org_id and m["userId"] == user_id),
+                         None)
+            if found is None:
+                raise ApiError(404, "membership not found")
+            return 200, dict(found, email=state.users[user_id]["email"])
+        if path == "/user/apiKey" and method == "POST":
+            state.require_admin(caller)
+            membership = state.memberships.get((body or {}).get("orgUserId"))
+            if membership is None or membership["orgId"] != caller["orgId"]:
+                raise ApiError(400, "orgUserId must be a membership of this org")
+            key = state._secret("rk-")  # pylint: disable=protected-access
+            state.api_keys[key] = membership["id"]
+            return 200, {"apiKey": key, "name": (body or {}).get("name")}
+        if path == "/user/scimTokens":
+            state.require_admin(caller)
+            if method == "GET":
+                views = [state.token_view(t) for t in state.org_tokens(caller["orgId"])]
+                return 200, ({"data": views} if state.config["list_shape"] == "wrapped" else views)
+            if method == "POST":
+                return int(state.config["create_status"]), state.create_token(caller, body)
+        match = re.match(r"^/user/scimTokens/(\d+)$", path)
+        if match:
+            state.require_admin(caller)
+            token = state.tokens.get(int(match.group(1)))
+            if token is None or token["deleted"] or token["orgId"] != caller["orgId"]:
+                raise ApiError(404, "SCIM token not found")
+            if method == "GET":
+                return 200, state.token_view(token)
+            if method == "DELETE":
+                token["deleted"] = True
+                return 204, None
+        raise ApiError(404 if method == "GET" else 405, "no such route: %s %s" % (method, path))
+
+    def scim(self, method, path, query, body):
+        state = self.state
+        token = state.scim_token(self.headers)
+        org_users = [u for u in state.scim_users if u["org"] == token["orgId"]]
+        if path == "/scim/v2/Users" and method == "GET":
+            visible = [u["resource"] for u in org_users if u["resource"]["userName"].split("@")[-1]
+                       in token["emailDomains"]]
+            count = int(query.get("count", ["100"])[0])
+            return 200, {"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+                         "totalResults": len(visible), "Resources": visible[:count]}
+        if path == "/scim/v2/Users" and method == "POST":
+            user_name = (body or {}).get("userName", "")
+            if user_name.split("@")[-1].lower() not in token["emailDomains"]:
+                raise ApiError(403, "userName domain is not in this token's emailDomains")
+            resource = dict(body, id=str(next(state.ids)))
+            state.scim_users.append({"org": token["orgId"], "resource": resource})
+            return 201, resource
+        raise ApiError(404, "no such SCIM route")
+
+    # ----- control routes -------------------------------------------------------------------------
+
+    def control(self, method, path, query):  # pylint: disable=unused-argument
+        state = self.state
+        try:
+            body = self.read_body()
+            with state.lock:
+                answer = self.control_route(method, path, body)
+            self.send(200, answer)
+        except ApiError as exc:
+            self.send(exc.status, {"message": exc.message})
+
+    def control_route(self, method, path, body):  # pylint: disable=too-many-return-statements
+        state = self.state
+        if path == "/_emulator/health":
+            return {"ok": True, "config": state.config}
+        if path == "/_emulator/seed":
+            return state.seed_info()
+        if path == "/_emulator/reset" and method == "POST":
+            state.reset(body or {})
+            return state.seed_info()
+        if path == "/_emulator/config" and method == "POST":
+            state.configure(body or {})
+            return state.config
+        if path == "/_emulator/clock" and method == "POST":
+            state.clock_offset = float((body or {}).get("offset_seconds", 0))
+            return {"offset_seconds": state.clock_offset}
+        if path == "/_emulator/age_tokens" and method == "POST":
+            shift = datetime.timedelta(days=float(body["days"]))
+            aged = [t for t in state.tokens.values() if not body.get("ids") or t["id"] in body["ids"]]
+            for token in aged:
+                token["createdOn"] -= shift
+                token["tokenExpiry"] -= shift
+            return {"aged": [t["id"] for t in aged]}
+        match = re.match(r"^/_emulator/users/(\d+)/deactivate$", path)
+        if match and method == "POST":
+            state.users[int(match.group(1))]["active"] = False
+            return {"deactivated": int(match.group(1))}
+        if path == "/_emulator/faults":
+            if method == "DELETE":
+                state.faults = []
+            elif method == "POST":
+                state.faults.extend(body if isinstance(body, list) else [body])
+            return {"faults": state.faults}
+        if path == "/_emulator/tokens":
+            if method == "POST":
+                org = body["org_id"]
+                owner = body.get("org_membership_id") or org * 100
+                view = state.plant_token(org, owner, body["name"], sorted(body["email_domains"]))
+                view.pop("token")
+                return view
+            return {"tokens": [dict(state.token_view(t), deleted=t["deleted"], orgId=t["orgId"])
+                               for t in sorted(state.tokens.values(), key=lambda t: t["id"])]}
+        if path == "/_emulator/log":
+            if method == "DELETE":
+                state.log = []
+            return {"requests": state.log}
+        if path == "/_emulator/secrets":
+            return {"secrets": list(state.issued)}
+        raise ApiError(404, "no such control route")
+
+
+def make_server(host="127.0.0.1", port=0, certfile=None, keyfile=None, seed_orgs=3, config=None):
+    """Build a server (not yet serving). Its state is ``server.state``; its base URL ``server.url``."""
+    state = State(seed_orgs=seed_orgs)
+    if config:
+        state.reset(config)
+    handler = type("BoundHandler", (Handler,), {"state": state, "connection_ids": itertools.count(1)})
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    scheme = "http"
+    if certfile:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(certfile, keyfile)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
+    server.state = state
+    server.url = "%s://%s:%d" % (scheme, "localhost" if certfile else host, server.server_address[1])
+    return server
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Resolver API emulator (test double).")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--cert", help="PEM certificate (serves HTTPS)")
+    parser.add_argument("--key", help="PEM private key for --cert")
+    parser.add_argument("--orgs", type=int, default=3, help="how many orgs to seed")
+    parser.add_argument("--config", default="{}", help="JSON object of switches, e.g. '{\"prefix\": \"/api\"}'")
+    parser.add_argument("--ready-file", help="write {url, api_key} as JSON here once serving")
+    args = parser.parse_args(argv)
+    server = make_server(args.host, args.port, args.cert, args.key, args.orgs, json.loads(args.config))
+    admin = server.state.seed_info()["orgs"][0]["members"][0]
+    api_url = server.url + server.state.config["prefix"]
+    print("Resolver emulator serving %s" % api_url, flush=True)
+    print("Admin API key for org %d (%s): %s" % (1, server.state.orgs[1]["name"], admin["api_key"]), flush=True)
+    if args.ready_file:
+        with open(args.ready_file, "w", encoding="utf-8") as handle:
+            json.dump({"url": api_url, "base": server.url, "api_key": admin["api_key"]}, handle)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

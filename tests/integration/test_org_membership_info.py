@@ -1,0 +1,80 @@
+# Copyright: (c) 2026, resolver.scim contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""resolver.scim.org_membership_info through real ansible-playbook runs against the emulator."""
+
+import pytest
+
+MODULE = "resolver.scim.org_membership_info"
+
+
+def test_caller_membership_with_api_key(ansible, emulator):
+    result = ansible.task(MODULE, {})
+    assert result["_status"] == "ok", result["_output"]
+    assert result["changed"] is False
+    assert result["user_id"] == 10
+    assert result["email"] == "admin@acme.com"
+    assert result["org_id"] == 1 and result["org_name"] == "Acme Corp"
+    assert result["org_membership_id"] == 100
+    assert result["is_admin"] is True
+    assert result["membership"]["userId"] == 10
+    # who am I + load the membership, nothing else
+    assert [(r["method"], r["path"]) for r in emulator.log()] == [
+        ("GET", "/user/users/me"), ("GET", "/user/org/1/user/10")]
+
+
+def test_other_user_membership(ansible):
+    result = ansible.task(MODULE, {"user_id": 11})
+    assert result["_status"] == "ok", result["_output"]
+    assert result["org_membership_id"] == 101
+    assert result["is_admin"] is False
+    assert result["email"] == "viewer@acme.com"
+
+
+def test_check_mode_reads_the_same(ansible, emulator):
+    result = ansible.task(MODULE, {}, check=True)
+    assert result["_status"] == "ok"
+    assert result["org_membership_id"] == 100
+    assert emulator.mutating() == []
+
+
+def test_non_admin_is_told_scim_needs_administrator(ansible, emulator):
+    result = ansible.task(MODULE, {}, connection=ansible.connection(admin=False))
+    assert result["_status"] == "failed"
+    assert "Administrator" in result["msg"]
+    assert "Traceback" not in result["_output"]
+    assert emulator.api_key(admin=False) not in result["_output"]
+
+
+def test_bad_api_key_names_the_credential_not_its_value(ansible):
+    result = ansible.task(MODULE, {}, connection=ansible.connection(api_key="rk-not-a-real-key"))
+    assert result["_status"] == "failed"
+    assert "API key (api_key / RESOLVER_API_KEY)" in result["msg"]
+    assert "rk-not-a-real-key" not in result["_output"]
+
+
+def test_session_auth_from_environment_only(ansible, emulator):
+    admin = emulator.member()
+    env = {"RESOLVER_URL": emulator.url, "RESOLVER_USERNAME": admin["email"],
+           "RESOLVER_PASSWORD": admin["password"], "RESOLVER_ORG_ID": "1"}
+    result = ansible.task(MODULE, {}, env=env, module_defaults=False)
+    assert result["_status"] == "ok", result["_output"]
+    assert result["org_membership_id"] == 100
+    assert admin["password"] not in result["_output"]
+    assert emulator.log()[0]["path"] == "/user/authenticate"
+
+
+@pytest.mark.parametrize("switches", [{"prefix": "/api"}, {"auth_header": "x-api-key"}, {"unauth_status": 403}])
+def test_api_variants(ansible, emulator, switches):
+    emulator.reset(**switches)
+    extra = {"api_key_header": "x-api-key"} if switches.get("auth_header") == "x-api-key" else {}
+    result = ansible.task(MODULE, {}, connection=ansible.connection(**extra))
+    assert result["_status"] == "ok", result["_output"]
+    assert result["org_membership_id"] == 100
+
+
+def test_api_key_with_password_is_refused_before_any_request(ansible, emulator):
+    connection = ansible.connection(username="admin@acme.com", password="x")
+    result = ansible.task(MODULE, {}, connection=connection)
+    assert result["_status"] == "failed"
+    assert "api_key cannot be combined with username/password" in result["msg"]
+    assert emulator.log() == []
