@@ -192,7 +192,8 @@ class ResolverClient:
 
         self.session = requests.Session()
         self.session.headers.update({"Accept": "application/json", "User-Agent": "resolver.scim-ansible"})
-        self.session.verify = ca_path if (ca_path and validate_certs) else bool(validate_certs)
+        # Passed with every request: a Session-level setting loses to REQUESTS_CA_BUNDLE in requests.
+        self.verify = ca_path if (ca_path and validate_certs) else bool(validate_certs)
         if not validate_certs:
             # The module warns once in its own words; urllib3's per-request warning adds only noise.
             requests.packages.urllib3.disable_warnings()  # pylint: disable=no-member
@@ -307,7 +308,7 @@ class ResolverClient:
             attempt += 1
             self.request_count += 1
             try:
-                response = self.session.request(method, url, json=json_body, headers=headers,
+                response = self.session.request(method, url, json=json_body, headers=headers, verify=self.verify,
                                                 timeout=(min(10, self.timeout), self.timeout))
             except requests.exceptions.SSLError as exc:
                 raise TLSError("TLS verification of %s failed: %s. Point ca_path at the CA bundle that signed the "

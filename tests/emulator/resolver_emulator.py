@@ -307,6 +307,8 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(400, "body is not JSON")
 
     def send(self, status, body=None, headers=None, raw=None):
+        """Log, then answer: a test that reads the log after its request has returned sees the entry."""
+        self.record(status)
         payload = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
         self.send_response(status)
         if payload:
@@ -317,8 +319,16 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
+    def record(self, status):
+        if self.path.startswith("/_emulator/"):
+            return
+        with self.state.lock:
+            self.state.log.append({"method": self.command, "path": urlsplit(self.path).path, "status": status,
+                                   "connection": self.connection_id, "time": time.time()})
+
     def drop(self):
         """Reset the connection without an answer."""
+        self.record(0)
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.close_connection = True
         self.connection.close()
@@ -335,7 +345,6 @@ class Handler(BaseHTTPRequestHandler):
             api_path = path
         elif path.startswith(prefix + "/") and (prefix or not path.startswith("/api/")):
             api_path = path[len(prefix):]
-        status = 500
         try:
             body = self.read_body()
             if state.config["latency_ms"]:
@@ -343,43 +352,31 @@ class Handler(BaseHTTPRequestHandler):
             with state.lock:
                 fault = state.take_fault(method, api_path or path)
             if fault and not fault.get("act"):
-                status = self.apply_fault(fault, None)
-                return None
+                return self.apply_fault(fault, None)
             if api_path is None:
                 raise ApiError(404, "no such route")
             with state.lock:
                 status, answer = self.route(method, api_path, query, body)
             if fault:
-                status = self.apply_fault(fault, (status, answer))
-                return None
-            self.send(status, answer)
+                return self.apply_fault(fault, (status, answer))
+            return self.send(status, answer)
         except ApiError as exc:
-            status = exc.status
-            self.send(status, {"message": exc.message})
+            return self.send(exc.status, {"message": exc.message})
         except (ConnectionError, OSError):
-            status = 0
-        finally:
-            with state.lock:
-                state.log.append({"method": method, "path": path, "status": status,
-                                  "connection": self.connection_id, "time": time.time()})
-        return None
+            return None
 
     def apply_fault(self, fault, answer):
         if fault.get("delay"):
             time.sleep(fault["delay"])
         if fault.get("drop"):
-            self.drop()
-            return 0
+            return self.drop()
         if fault.get("malformed"):
-            self.send(200, raw=b'{"id": 1, "token": ')
-            return 200
+            return self.send(200, raw=b'{"id": 1, "token": ')
         if fault.get("status"):
             headers = {"Retry-After": str(fault["retry_after"])} if fault.get("retry_after") is not None else {}
-            self.send(fault["status"], {"message": "injected fault"}, headers)
-            return fault["status"]
+            return self.send(fault["status"], {"message": "injected fault"}, headers)
         status, body = answer if answer else (500, {"message": "injected fault"})
-        self.send(status, body)
-        return status
+        return self.send(status, body)
 
     # ----- the emulated API -----------------------------------------------------------------------
 

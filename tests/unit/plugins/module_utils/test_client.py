@@ -1,0 +1,345 @@
+# Copyright: (c) 2026, resolver.scim contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The API client over real HTTP against the emulator: auth, sessions, retries, TLS and error messages."""
+
+import ssl
+
+import pytest
+import trustme
+
+from ansible_collections.resolver.scim.plugins.module_utils import client as client_mod
+from ansible_collections.resolver.scim.plugins.module_utils.api import ResolverApi
+from ansible_collections.resolver.scim.plugins.module_utils.client import (
+    ApiValidationError,
+    AuthenticationError,
+    ConfigurationError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ResolverClient,
+    RetryPolicy,
+    ServerError,
+    TLSError,
+    UncertainWriteError,
+    UnreachableError,
+    parse_retry_after,
+)
+
+from conftest import Emulator, start_server  # pylint: disable=wrong-import-order
+
+
+class FakeTime:
+    """A monotonic clock and sleep that tests can move; requests still go over real HTTP."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps = []
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def make_client(emulator, clock=None, **kwargs):
+    options = dict(url=emulator.url, api_key=emulator.api_key(), timeout=3)
+    options.update(kwargs)
+    if clock:
+        options.update(sleep=clock.sleep, monotonic=clock.monotonic)
+    return ResolverClient(**options)
+
+
+def paths(emulator):
+    return [(r["method"], r["path"], r["status"]) for r in emulator.log()]
+
+
+# ----- authentication ---------------------------------------------------------------------------------
+
+def test_api_key_in_authorization_header(emulator):
+    assert make_client(emulator).request("GET", "/user/users/me")["id"] == 10
+
+
+def test_api_key_in_x_api_key_header(emulator):
+    emulator.reset(auth_header="x-api-key")
+    assert make_client(emulator, api_key_header="x-api-key").request("GET", "/user/users/me")["id"] == 10
+    with pytest.raises(AuthenticationError):
+        make_client(emulator).request("GET", "/user/users/me")
+
+
+@pytest.mark.parametrize("org_field", ["selectedOrgId", "orgId"])
+def test_session_login_with_either_org_field(emulator, org_field):
+    emulator.reset(login_org_field=org_field)
+    admin = emulator.member()
+    client = make_client(emulator, api_key=None, username=admin["email"], password=admin["password"], org_id=1)
+    assert client.request("GET", "/user/users/me")["email"] == admin["email"]
+    assert paths(emulator) == [("POST", "/user/authenticate", 200), ("GET", "/user/users/me", 200)]
+
+
+def test_session_is_renewed_before_it_expires_and_reobtained_after(emulator):
+    admin = emulator.member()
+    clock = FakeTime()
+    client = make_client(emulator, clock, api_key=None, username=admin["email"], password=admin["password"],
+                         org_id=1)
+    client.request("GET", "/user/users/me")
+    # 13 minutes later: still valid on the server, but inside the renewal window.
+    clock.now += 13 * 60
+    emulator.control("POST", "clock", {"offset_seconds": 13 * 60})
+    client.request("GET", "/user/users/me")
+    # 20 more minutes: the session has expired on the server; renewal fails, a new login follows.
+    clock.now += 20 * 60
+    emulator.control("POST", "clock", {"offset_seconds": 33 * 60})
+    client.request("GET", "/user/users/me")
+    assert paths(emulator) == [
+        ("POST", "/user/authenticate", 200), ("GET", "/user/users/me", 200),
+        ("GET", "/user/authenticate", 200), ("GET", "/user/users/me", 200),
+        ("GET", "/user/authenticate", 401), ("POST", "/user/authenticate", 200), ("GET", "/user/users/me", 200),
+    ]
+
+
+def test_session_expired_early_logs_in_again_once(emulator):
+    admin = emulator.member()
+    client = make_client(emulator, api_key=None, username=admin["email"], password=admin["password"], org_id=1)
+    client.request("GET", "/user/users/me")
+    emulator.control("POST", "clock", {"offset_seconds": 16 * 60})  # server says expired, client thinks fresh
+    assert client.request("GET", "/user/users/me")["id"] == 10
+    assert [p[2] for p in paths(emulator)] == [200, 200, 401, 200, 200]
+
+
+def test_bad_password_message(emulator):
+    client = make_client(emulator, api_key=None, username="admin@acme.com", password="wrong-pass", org_id=1)
+    with pytest.raises(AuthenticationError) as info:
+        client.request("GET", "/user/users/me")
+    assert "rejected the login of user 'admin@acme.com'" in str(info.value)
+    assert "wrong-pass" not in str(info.value)
+
+
+def test_not_a_member_message(emulator):
+    admin = emulator.member()
+    client = make_client(emulator, api_key=None, username=admin["email"], password=admin["password"], org_id=2)
+    with pytest.raises(AuthenticationError, match="not an active member of org 2"):
+        client.request("GET", "/user/users/me")
+
+
+@pytest.mark.parametrize("unauth_status", [401, 403])
+def test_bad_api_key_message_names_credential_never_value(emulator, unauth_status):
+    emulator.reset(unauth_status=unauth_status)
+    with pytest.raises(AuthenticationError) as info:
+        make_client(emulator, api_key="rk-secret-value").request("GET", "/user/users/me")
+    message = str(info.value)
+    assert "the API key (api_key / RESOLVER_API_KEY)" in message
+    assert "Administrator" in message
+    assert "rk-secret-value" not in message
+
+
+def test_not_administrator_message(emulator):
+    client = make_client(emulator, api_key=emulator.api_key(admin=False))
+    client.request("GET", "/user/users/me")
+    with pytest.raises(PermissionDeniedError, match="needs an Administrator"):
+        client.request("GET", "/user/scimTokens")
+
+
+def test_not_found_and_validation_messages(emulator):
+    client = make_client(emulator)
+    with pytest.raises(NotFoundError, match="not found"):
+        client.request("GET", "/user/org/1/user/999")
+    with pytest.raises(ApiValidationError, match="not in this org's SSO setup"):
+        client.request("POST", "/user/scimTokens", {"orgMembershipId": 100, "name": "x",
+                                                    "emailDomains": ["evil.com"]})
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(url=""), "url is required"),
+    (dict(url="acme.resolver.com"), "is not an http(s) URL"),
+    (dict(url="http://acme.resolver.com"), "plain http://"),
+    (dict(url="https://user:pw@acme.resolver.com"), "must not carry credentials"),
+    (dict(api_key=None), "No credentials"),
+    (dict(api_key=None, username="a@b.com", password="x"), "org_id is required"),
+    (dict(username="a@b.com"), "cannot be combined"),
+    (dict(api_key_header="cookie"), "api_key_header must be one of"),
+])
+def test_configuration_errors_before_any_request(emulator, options, message):
+    with pytest.raises(ConfigurationError) as info:
+        make_client(emulator, **options)
+    assert message in str(info.value)
+    assert emulator.log() == []
+
+
+def test_plain_http_to_loopback_is_allowed_and_remote_only_when_asked():
+    assert client_mod.check_url("http://127.0.0.1:8080/api/") == "http://127.0.0.1:8080/api"
+    assert client_mod.check_url("http://[::1]:8080") == "http://[::1]:8080"
+    assert client_mod.check_url("http://acme.example.com", allow_plain_http=True) == "http://acme.example.com"
+
+
+# ----- retries ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_get_is_retried_honouring_retry_after(emulator, status):
+    clock = FakeTime()
+    emulator.faults({"method": "GET", "path": "^/user/users/me$", "count": 2, "status": status, "retry_after": 7})
+    assert make_client(emulator, clock).request("GET", "/user/users/me")["id"] == 10
+    assert clock.sleeps == [7.0, 7.0]
+    assert [p[2] for p in paths(emulator)] == [status, status, 200]
+
+
+def test_retry_without_retry_after_uses_bounded_jittered_backoff(emulator):
+    clock = FakeTime()
+    emulator.faults({"method": "GET", "path": "^/user/users/me$", "count": 3, "status": 502})
+    make_client(emulator, clock).request("GET", "/user/users/me")
+    assert len(clock.sleeps) == 3
+    assert all(0 <= s <= 0.5 * 2 ** n for n, s in enumerate(clock.sleeps))
+
+
+def test_retries_give_up_with_a_clear_message(emulator):
+    clock = FakeTime()
+    emulator.faults({"method": "GET", "path": "^/user/users/me$", "count": 99, "status": 429, "retry_after": 1})
+    with pytest.raises(RateLimitedError, match="beyond the retry budget"):
+        make_client(emulator, clock, retry_policy=RetryPolicy(attempts=3)).request("GET", "/user/users/me")
+    assert len(emulator.log()) == 3
+
+
+def test_retry_after_beyond_budget_is_not_waited_for(emulator):
+    clock = FakeTime()
+    emulator.faults({"method": "GET", "path": "^/user/users/me$", "count": 99, "status": 503, "retry_after": 600})
+    with pytest.raises(ServerError, match="HTTP 503"):
+        make_client(emulator, clock).request("GET", "/user/users/me")
+    assert clock.sleeps == [] and len(emulator.log()) == 1
+
+
+def test_dropped_connection_on_get_is_retried(emulator):
+    clock = FakeTime()
+    emulator.faults({"method": "GET", "path": "^/user/users/me$", "count": 1, "drop": True})
+    assert make_client(emulator, clock).request("GET", "/user/users/me")["id"] == 10
+    assert len(emulator.log()) == 2
+
+
+def test_slow_get_times_out_and_is_retried(emulator):
+    emulator.faults({"method": "GET", "path": "^/user/users/me$", "count": 1, "delay": 2.5})
+    client = make_client(emulator, timeout=1)
+    assert client.request("GET", "/user/users/me")["id"] == 10
+
+
+def test_post_is_not_blindly_repeated_after_a_server_error(emulator):
+    emulator.faults({"method": "POST", "path": "^/user/scimTokens$", "count": 1, "status": 503, "act": True})
+    client = make_client(emulator, FakeTime())
+    with pytest.raises(UncertainWriteError, match="may have reached the server"):
+        client.request("POST", "/user/scimTokens", {"orgMembershipId": 100, "name": "okta",
+                                                    "emailDomains": ["acme.com"]})
+    assert [p[0] for p in paths(emulator)] == ["POST"]
+    assert len(emulator.tokens()) == 1  # the server did act: the caller must re-read
+
+
+def test_post_with_dropped_answer_is_uncertain(emulator):
+    emulator.faults({"method": "POST", "path": "^/user/scimTokens$", "count": 1, "drop": True, "act": True})
+    with pytest.raises(UncertainWriteError, match="got no answer"):
+        make_client(emulator).request("POST", "/user/scimTokens", {"orgMembershipId": 100, "name": "okta",
+                                                                   "emailDomains": ["acme.com"]})
+    assert len([r for r in emulator.log() if r["method"] == "POST"]) == 1
+
+
+def test_post_is_retried_after_429(emulator):
+    clock = FakeTime()
+    emulator.faults({"method": "POST", "path": "^/user/scimTokens$", "count": 1, "status": 429, "retry_after": 2})
+    make_client(emulator, clock).request("POST", "/user/scimTokens", {"orgMembershipId": 100, "name": "okta",
+                                                                      "emailDomains": ["acme.com"]})
+    assert clock.sleeps == [2.0] and len(emulator.tokens()) == 1
+
+
+def test_malformed_json_on_post_is_uncertain(emulator):
+    emulator.faults({"method": "POST", "path": "^/user/scimTokens$", "count": 1, "malformed": True, "act": True})
+    with pytest.raises(UncertainWriteError, match="not JSON"):
+        make_client(emulator).request("POST", "/user/scimTokens", {"orgMembershipId": 100, "name": "okta",
+                                                                   "emailDomains": ["acme.com"]})
+
+
+def test_unreachable_message():
+    client = ResolverClient(url="http://127.0.0.1:9", api_key="k", timeout=1,
+                            retry_policy=RetryPolicy(attempts=2), sleep=lambda s: None)
+    with pytest.raises(UnreachableError, match="did not answer GET /user/users/me after 2 attempt"):
+        client.request("GET", "/user/users/me")
+
+
+def test_one_connection_per_client(emulator):
+    client = make_client(emulator)
+    for _ in range(3):
+        client.request("GET", "/user/users/me")
+    assert len({r["connection"] for r in emulator.log()}) == 1
+
+
+@pytest.mark.parametrize("value, expected", [("5", 5.0), ("", None), (None, None), ("soon", None),
+                                             ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)])
+def test_parse_retry_after(value, expected):
+    assert parse_retry_after(value) == expected
+
+
+# ----- TLS -------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tls_emulator(tmp_path_factory):
+    ca = trustme.CA()
+    directory = tmp_path_factory.mktemp("tls")
+    cert = ca.issue_cert("localhost", "127.0.0.1")
+    cert_pem, key_pem, ca_pem = directory / "cert.pem", directory / "key.pem", directory / "ca.pem"
+    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_pem))
+    cert.private_key_pem.write_to_path(str(key_pem))
+    ca.cert_pem.write_to_path(str(ca_pem))
+    server = start_server(certfile=str(cert_pem), keyfile=str(key_pem))
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    handle = Emulator(server, ssl_context=context)
+    handle.reset()
+    yield handle, str(ca_pem)
+    server.shutdown()
+
+
+def test_private_ca_is_accepted(tls_emulator):
+    emulator, ca_pem = tls_emulator
+    assert make_client(emulator, ca_path=ca_pem).request("GET", "/user/users/me")["id"] == 10
+
+
+def test_unknown_issuer_is_refused_clearly(tls_emulator):
+    emulator, _ = tls_emulator
+    with pytest.raises(TLSError) as info:
+        make_client(emulator).request("GET", "/user/users/me")
+    assert "certificate verify failed" in str(info.value) and "ca_path" in str(info.value)
+
+
+def test_hostname_mismatch_is_refused_clearly(tmp_path):
+    ca = trustme.CA()
+    cert = ca.issue_cert("resolver.example.com")
+    cert_pem, ca_pem = tmp_path / "cert.pem", tmp_path / "ca.pem"
+    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_pem))
+    ca.cert_pem.write_to_path(str(ca_pem))
+    server = start_server(certfile=str(cert_pem), keyfile=str(cert_pem))
+    try:
+        client = ResolverClient(url=server.url, api_key="k", ca_path=str(ca_pem), timeout=3)
+        with pytest.raises(TLSError, match="(?i)hostname|match"):
+            client.request("GET", "/user/users/me")
+    finally:
+        server.shutdown()
+
+
+def test_validate_certs_false_works(tls_emulator):
+    emulator, _ = tls_emulator
+    assert make_client(emulator, validate_certs=False).request("GET", "/user/users/me")["id"] == 10
+
+
+# ----- resources over the client -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("switches", [
+    {"domains_wire": "list", "create_status": 201, "timestamps": "millis_z"},
+    {"domains_wire": "string", "create_status": 200, "timestamps": "plain"},
+    {"domains_wire": "string", "timestamps": "offset", "list_shape": "wrapped", "prefix": "/api"},
+])
+def test_token_round_trip_in_every_wire_variant(emulator, switches):
+    emulator.reset(**switches)
+    api = ResolverApi(make_client(emulator))
+    token, secret = api.create_token(api.caller_membership_id(), "okta", ["acme.com", "acme.org"])
+    assert token.email_domains == ("acme.com", "acme.org") and token.expires is not None
+    listed = api.list_tokens()
+    assert [t.id for t in listed] == [token.id] and listed[0].email_domains == token.email_domains
+    assert api.token_works(emulator.base + "/scim/v2", secret) is True
+    assert api.delete_token(token.id) is True
+    assert api.delete_token(token.id) is False
+    assert api.token_works(emulator.base + "/scim/v2", secret) is False
