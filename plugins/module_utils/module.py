@@ -35,14 +35,6 @@ CONNECTION_ARGUMENT_SPEC = dict(
 )
 
 
-class RunFailed(ResolverError):
-    """A run that must fail but still return facts (for example a new token that failed verification)."""
-
-    def __init__(self, message, result):
-        super().__init__(message)
-        self.result = result
-
-
 def resolver_module(argument_spec, **kwargs):
     spec = dict(CONNECTION_ARGUMENT_SPEC)
     spec.update(argument_spec)
@@ -83,9 +75,10 @@ def run_module(module, run):
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
     try:
         changed, result, diff = run(module, build_api(module))
-    except RunFailed as exc:
-        module.fail_json(msg=exc.message, **exc.result)
-    except (ResolverError, InputError) as exc:
+    except ResolverError as exc:
+        # Some failures still carry facts the user must get (a new token that failed verification).
+        module.fail_json(msg=exc.message, **getattr(exc, "result", {}))
+    except InputError as exc:
         module.fail_json(msg=str(exc))
     if diff is not None:
         result["diff"] = diff

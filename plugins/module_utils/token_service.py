@@ -1,0 +1,101 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, resolver.scim contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Carry out a token plan against Resolver safely: create first, verify, revoke last; recover lost creates."""
+
+from ansible_collections.resolver.scim.plugins.module_utils.client import ResolverError, UncertainWriteError
+from ansible_collections.resolver.scim.plugins.module_utils.tokens import fingerprint, iso, named
+
+
+class TokenRunFailed(ResolverError):
+    """The run must fail, but what it learned (a new token that failed verification) is returned too."""
+
+    def __init__(self, message, result=None):
+        super().__init__(message)
+        self.result = result or {}
+
+
+def default_scim_url(base_url):
+    """The SCIM 2.0 base for a Core API base URL: a trailing /api removed, /scim/v2 added."""
+    base = base_url.rstrip("/")
+    if base.endswith("/api"):
+        base = base[:-len("/api")]
+    return base + "/scim/v2"
+
+
+def create_token_once(api, membership_id, name, email_domains, known_ids):
+    """Create one token and return (metadata, secret).
+
+    When Resolver may have created it without our getting the answer (timeout, reset, 5xx), the token is
+    live but its value is lost: re-read the list, revoke every token of this name that this run created,
+    and try once more. So a run never leaves a live token whose value it did not return.
+    """
+    failures = []
+    for _attempt in range(2):
+        try:
+            return api.create_token(membership_id, name, email_domains)
+        except UncertainWriteError as exc:
+            failures.append(exc.message)
+            try:
+                orphans = [t for t in api.list_tokens() if t.name == name and t.id not in known_ids]
+                for orphan in orphans:
+                    api.delete_token(orphan.id)
+            except ResolverError as cleanup:
+                raise TokenRunFailed(
+                    "Creating the token %r got no usable answer (%s), and checking whether Resolver created it "
+                    "failed too (%s). A token named %r may exist whose value nobody has: run again, then "
+                    "resolver.scim.scim_token_info shows it; delete it with state=absent and token_id."
+                    % (name, exc.message, cleanup.message, name))
+    raise TokenRunFailed("Creating the token %r failed twice without a usable answer (%s); any token Resolver created "
+                         "in the attempt was revoked, and the previous token(s) were kept." % (name, "; ".join(failures)))
+
+
+def token_view(token, now):
+    """Metadata for results and diffs (never a secret)."""
+    return {"id": token.id, "email_domains": list(token.email_domains), "expires": iso(token.expires),
+            "days_to_expiry": token.days_to_expiry(now)}
+
+
+def execute(api, plan, name, email_domains, now, check_mode, membership_id=None, verify_url=None, tokens=()):
+    """Carry out ``plan``; return (result, diff). In check mode nothing is sent but the decision is the same."""
+    mine = named(tokens, name)
+    before = {"name": name, "tokens": [token_view(t, now) for t in mine]}
+    previous = plan.revoke + plan.keep
+    result = {"action": plan.action, "reason": plan.reason, "name": name,
+              "previous_token_ids": [t.id for t in previous]}
+    current = plan.current
+    new_token, secret = None, None
+
+    if plan.create and not check_mode:
+        membership_id = membership_id or api.caller_membership_id()
+        new_token, secret = create_token_once(api, membership_id, name, email_domains, {t.id for t in tokens})
+        result["token"] = secret
+        if verify_url and not api.token_works(verify_url, secret):
+            result.update(token_id=new_token.id, email_domains=list(new_token.email_domains),
+                          expires=iso(new_token.expires), days_to_expiry=new_token.days_to_expiry(now),
+                          previous_token_ids=[])
+            raise TokenRunFailed(
+                "The new token %s was created but does not authenticate at %s (verify=true), so the previous "
+                "token(s) %s were kept. The new token is returned in 'token' so that it is not lost; check the "
+                "SCIM endpoint (scim_url) and the org's SSO setup, then run again."
+                % (new_token.id, verify_url, ", ".join(str(t.id) for t in previous) or "(none)"), result)
+    if not check_mode:
+        for token in plan.revoke:
+            api.delete_token(token.id)
+
+    if plan.create:
+        current = new_token
+    if current is not None:
+        result.update(token_id=current.id, email_domains=list(current.email_domains), expires=iso(current.expires),
+                      days_to_expiry=current.days_to_expiry(now))
+    else:
+        result.update(token_id=None, email_domains=list(email_domains or ()), expires=None, days_to_expiry=None)
+
+    after_tokens = [token_view(t, now) for t in mine if t not in plan.revoke]
+    if plan.create:
+        after_tokens.append(token_view(new_token, now) if new_token else
+                            {"id": "(new)", "email_domains": list(email_domains), "expires": "(two years on)"})
+        if secret:
+            after_tokens[-1]["fingerprint"] = fingerprint(secret)
+    diff = {"before": before, "after": {"name": name, "tokens": after_tokens}}
+    return result, diff

@@ -1,0 +1,154 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, resolver.scim contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: scim_token_info
+short_description: List a Resolver org's SCIM tokens with their expiry, and flag the expiring ones
+version_added: 0.1.0
+description:
+  - Lists the org's SCIM tokens as metadata (Resolver never shows a token value again), optionally only those of
+    one O(name).
+  - Flags tokens that expire within O(expiry_warning_days), tokens already expired, and names with more than one
+    live token, and warns about each expiring or expired token. Read-only.
+author:
+  - resolver.scim contributors
+options:
+  name:
+    description: Only list tokens with this name.
+    type: str
+  expiry_warning_days:
+    description: A live token that expires in fewer than this many days is listed in RV(expiring) and warned about.
+    type: int
+    default: 30
+extends_documentation_fragment:
+  - resolver.scim.connection
+  - resolver.scim.attributes
+  - resolver.scim.attributes.info_module
+seealso:
+  - module: resolver.scim.scim_token
+  - module: resolver.scim.org_membership_info
+"""
+
+EXAMPLES = r"""
+- name: List every SCIM token of the org
+  resolver.scim.scim_token_info:
+    url: https://acme.resolver.com
+    api_key: "{{ resolver_api_key }}"
+  register: scim
+
+- name: Fail a scheduled check when a token expires within 45 days
+  resolver.scim.scim_token_info:
+    expiry_warning_days: 45
+  register: scim
+  failed_when: scim.expiring | length > 0 or scim.expired | length > 0
+
+- name: Tokens of one name
+  resolver.scim.scim_token_info:
+    name: okta
+  register: okta
+"""
+
+RETURN = r"""
+tokens:
+  description: The tokens, oldest first.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Token id.
+      type: int
+      sample: 1043
+    name:
+      description: Token name.
+      type: str
+      sample: okta
+    email_domains:
+      description: Email domains the token may provision.
+      type: list
+      elements: str
+      sample: [acme.com, acme.org]
+    org_membership_id:
+      description: Org membership that owns the token.
+      type: int
+      sample: 3456
+    created:
+      description: Creation time (ISO 8601, UTC).
+      type: str
+      sample: "2026-11-28T12:00:00Z"
+    expires:
+      description: Expiry time (ISO 8601, UTC).
+      type: str
+      sample: "2028-11-28T12:00:00Z"
+    days_to_expiry:
+      description: Whole days until expiry (negative once expired).
+      type: int
+      sample: 729
+    expired:
+      description: Whether the token has expired.
+      type: bool
+      sample: false
+  sample: [{"id": 1043, "name": "okta", "email_domains": ["acme.com"], "org_membership_id": 3456,
+            "created": "2026-11-28T12:00:00Z", "expires": "2028-11-28T12:00:00Z", "days_to_expiry": 729,
+            "expired": false}]
+expiring:
+  description: Live tokens that expire within O(expiry_warning_days), in the form of RV(tokens).
+  returned: success
+  type: list
+  elements: dict
+  sample: []
+expired:
+  description: Expired tokens, in the form of RV(tokens).
+  returned: success
+  type: list
+  elements: dict
+  sample: []
+duplicates:
+  description: Names with more than one live token, and those tokens' ids (newest last).
+  returned: success
+  type: dict
+  sample: {"okta": [1042, 1043]}
+"""
+
+from ansible_collections.resolver.scim.plugins.module_utils.module import resolver_module, run_module
+from ansible_collections.resolver.scim.plugins.module_utils.tokens import (
+    ScimToken,
+    check_days,
+    utcnow,
+)
+
+
+def run(module, api):
+    warning_days = check_days(module.params["expiry_warning_days"], "expiry_warning_days")
+    name = module.params["name"]
+    now = utcnow()
+    tokens = sorted((t for t in api.list_tokens() if name is None or t.name == name), key=ScimToken.sort_key)
+    listed = [t.as_dict(now) for t in tokens]
+    expired = [t for t in listed if t["expired"]]
+    expiring = [t for t in listed if not t["expired"] and t["days_to_expiry"] is not None
+                and t["days_to_expiry"] < warning_days]
+    live_by_name = {}
+    for token in listed:
+        if not token["expired"]:
+            live_by_name.setdefault(token["name"], []).append(token["id"])
+    for token in expired:
+        module.warn("SCIM token %s (%s) expired on %s: provisioning with it has stopped."
+                    % (token["id"], token["name"], token["expires"]))
+    for token in expiring:
+        module.warn("SCIM token %s (%s) expires in %d day(s), on %s."
+                    % (token["id"], token["name"], token["days_to_expiry"], token["expires"]))
+    result = dict(tokens=listed, expiring=expiring, expired=expired,
+                  duplicates={k: v for k, v in live_by_name.items() if len(v) > 1})
+    return False, result, None
+
+
+def main():
+    module = resolver_module(dict(name=dict(type="str"), expiry_warning_days=dict(type="int", default=30)),
+                             supports_check_mode=True)
+    run_module(module, run)
+
+
+if __name__ == "__main__":
+    main()

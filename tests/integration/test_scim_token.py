@@ -1,0 +1,194 @@
+# Copyright: (c) 2026, resolver.scim contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""resolver.scim.scim_token and scim_token_info: the whole lifecycle through real ansible-playbook runs."""
+
+import pytest
+
+TOKEN = "resolver.scim.scim_token"
+INFO = "resolver.scim.scim_token_info"
+
+
+def ok(result):
+    assert result["_status"] == "ok", result.get("msg") or result["_output"][-3000:]
+    return result
+
+
+def live_ids(emulator, name="okta"):
+    return [t["id"] for t in emulator.tokens(name=name)]
+
+
+@pytest.mark.parametrize("wire", ["list", "string"])
+def test_lifecycle(ansible, emulator, wire):
+    emulator.reset(domains_wire=wire)
+    okta = {"name": "okta", "email_domains": ["ACME.com", " acme.org"]}
+
+    # check mode first: the decision, no request that changes anything, no token
+    emulator.clear_log()
+    result = ok(ansible.task(TOKEN, okta, check=True))
+    assert result["changed"] is True and result["action"] == "created" and "token" not in result
+    assert emulator.mutating() == [] and emulator.tokens() == []
+
+    # create
+    result = ok(ansible.task(TOKEN, okta, diff=True))
+    assert result["changed"] is True and result["action"] == "created"
+    assert result["email_domains"] == ["acme.com", "acme.org"] and result["days_to_expiry"] in (729, 730)
+    first_id, first_secret = result["token_id"], result["token"]
+    assert live_ids(emulator) == [first_id]
+    assert emulator.scim_status(first_secret) == 200
+    assert first_secret not in result["_output"]  # the --diff shows a fingerprint only
+    assert "sha256:" in result["_output"]
+
+    # idempotent: unchanged, no token, no mutating request
+    emulator.clear_log()
+    result = ok(ansible.task(TOKEN, okta))
+    assert result["changed"] is False and result["action"] == "none" and "token" not in result
+    assert result["token_id"] == first_id
+    assert emulator.mutating() == []
+
+    # 700 days later the token expires in 30 days at most: check mode says renew, sends nothing
+    emulator.age_tokens(705)
+    emulator.clear_log()
+    result = ok(ansible.task(TOKEN, okta, check=True))
+    assert result["changed"] is True and result["action"] == "renewed"
+    assert "inside rotate_before_days=30" in result["reason"] and "token" not in result
+    check_reason = result["reason"]
+    assert emulator.mutating() == []
+
+    # renew: same reason as in check mode; new token works, old one revoked
+    result = ok(ansible.task(TOKEN, okta))
+    assert result["action"] == "renewed" and result["reason"] == check_reason
+    assert result["previous_token_ids"] == [first_id]
+    second_id, second_secret = result["token_id"], result["token"]
+    assert live_ids(emulator) == [second_id]
+    assert emulator.scim_status(second_secret) == 200 and emulator.scim_status(first_secret) == 401
+    # new before old: the POST came before the DELETE
+    assert [r["method"] for r in emulator.mutating()] == ["POST", "DELETE"]
+
+    # domain change → recreated
+    result = ok(ansible.task(TOKEN, dict(okta, email_domains=["acme.com"])))
+    assert result["action"] == "recreated" and "covers acme.com, acme.org" in result["reason"]
+    third_id = result["token_id"]
+    assert live_ids(emulator) == [third_id]
+
+    # rotated: always changed
+    result = ok(ansible.task(TOKEN, dict(okta, email_domains=["acme.com"], state="rotated")))
+    assert result["action"] == "rotated" and result["previous_token_ids"] == [third_id]
+    fourth_id = result["token_id"]
+    assert live_ids(emulator) == [fourth_id]
+
+    # rotated with previous=keep: overlap for the IdP switch-over
+    result = ok(ansible.task(TOKEN, dict(okta, email_domains=["acme.com"], state="rotated", previous="keep")))
+    fifth_id = result["token_id"]
+    assert result["previous_token_ids"] == [fourth_id]
+    assert live_ids(emulator) == [fourth_id, fifth_id]
+
+    # info sees the duplicate name
+    info = ok(ansible.task(INFO, {"name": "okta"}))
+    assert info["duplicates"] == {"okta": [fourth_id, fifth_id]}
+
+    # present (previous=revoke) revokes the superseded one and keeps the newest
+    result = ok(ansible.task(TOKEN, dict(okta, email_domains=["acme.com"])))
+    assert result["action"] == "revoked" and result["changed"] is True
+    assert result["token_id"] == fifth_id and live_ids(emulator) == [fifth_id]
+
+    # absent, then absent again
+    result = ok(ansible.task(TOKEN, {"name": "okta", "state": "absent"}))
+    assert result["action"] == "deleted" and result["previous_token_ids"] == [fifth_id]
+    assert live_ids(emulator) == []
+    emulator.clear_log()
+    result = ok(ansible.task(TOKEN, {"name": "okta", "state": "absent"}))
+    assert result["changed"] is False and result["action"] == "none"
+    assert emulator.mutating() == []
+
+
+def test_session_auth_and_other_variants(ansible, emulator):
+    emulator.reset(prefix="/api", create_status=200, timestamps="plain", login_org_field="orgId")
+    admin = emulator.member()
+    connection = {"url": emulator.url, "username": admin["email"], "password": admin["password"], "org_id": 1}
+    result = ok(ansible.task(TOKEN, {"name": "entra-id", "email_domains": ["acme-labs.com"], "verify": True},
+                             connection=connection))
+    assert result["action"] == "created"
+    assert emulator.scim_status(result["token"]) == 200
+    assert admin["password"] not in result["_output"]
+    result = ok(ansible.task(TOKEN, {"name": "entra-id", "email_domains": ["acme-labs.com"]}, connection=connection))
+    assert result["changed"] is False
+
+
+@pytest.mark.parametrize("fault", [
+    {"drop": True},                          # connection reset after Resolver acted
+    {"status": 502},                         # 5xx after Resolver acted
+    {"delay": 7},                            # answer slower than the read timeout
+])
+def test_lost_create_answer_leaves_one_working_token(ansible, emulator, fault):
+    rule = dict({"method": "POST", "path": "^/user/scimTokens$", "count": 1, "act": True}, **fault)
+    emulator.faults(rule)
+    connection = ansible.connection(email_domains_format="list")
+    result = ok(ansible.task(TOKEN, {"name": "okta", "email_domains": ["acme.com"]}, connection=connection))
+    assert result["action"] == "created"
+    tokens = emulator.tokens(live_only=False, name="okta")
+    assert len(tokens) == 2 and tokens[0]["deleted"] and not tokens[1]["deleted"]  # the orphan was revoked
+    assert live_ids(emulator) == [result["token_id"]]
+    assert emulator.scim_status(result["token"]) == 200
+
+
+def test_create_lost_twice_fails_clearly_and_leaves_no_orphan(ansible, emulator):
+    emulator.faults({"method": "POST", "path": "^/user/scimTokens$", "count": 2, "act": True, "status": 500})
+    connection = ansible.connection(email_domains_format="list")
+    result = ansible.task(TOKEN, {"name": "okta", "email_domains": ["acme.com"]}, connection=connection)
+    assert result["_status"] == "failed"
+    assert "failed twice without a usable answer" in result["msg"]
+    assert live_ids(emulator) == []
+    assert "Traceback" not in result["_output"]
+
+
+def test_verify_failure_keeps_previous_and_returns_new_token(ansible, emulator):
+    first = ok(ansible.task(TOKEN, {"name": "okta", "email_domains": ["acme.com"]}))
+    emulator.faults({"method": "GET", "path": "^/scim/v2/Users$", "count": 1, "status": 401})
+    result = ansible.task(TOKEN, {"name": "okta", "email_domains": ["acme.com"], "state": "rotated", "verify": True})
+    assert result["_status"] == "failed" and "does not authenticate" in result["msg"]
+    assert result["token"] and result["token_id"] != first["token_id"]
+    assert live_ids(emulator) == [first["token_id"], result["token_id"]]
+    assert emulator.scim_status(first["token"]) == 200
+
+
+def test_recreate_never_fails_without_change(ansible, emulator):
+    ok(ansible.task(TOKEN, {"name": "okta", "email_domains": ["acme.com"]}))
+    emulator.clear_log()
+    result = ansible.task(TOKEN, {"name": "okta", "email_domains": ["acme.org"], "recreate": "never"})
+    assert result["_status"] == "failed" and "recreate=never" in result["msg"]
+    assert emulator.mutating() == []
+
+
+def test_server_validation_message_is_shown(ansible):
+    result = ansible.task(TOKEN, {"name": "okta", "email_domains": ["not-in-sso.com"]})
+    assert result["_status"] == "failed"
+    assert "not in this org's SSO setup" in result["msg"]
+
+
+@pytest.mark.parametrize("args, fragment", [
+    ({"name": "okta", "email_domains": ["admin@acme.com"]}, "email_domains value 'admin@acme.com' contains '@'"),
+    ({"name": "okta"}, "email_domains is required with state=present"),
+    ({"name": "okta", "email_domains": ["acme.com"], "rotate_before_days": 9999}, "rotate_before_days must be"),
+    ({"name": "", "email_domains": ["acme.com"]}, "name must be a non-empty string"),
+    ({"name": "okta", "email_domains": ["acme.com"], "token_id": 3}, "token_id is only used with state=absent"),
+    ({"name": "okta", "email_domains": ["acme.com"], "state": "gone"}, "value of state must be one of"),
+])
+def test_bad_input_fails_before_any_request(ansible, emulator, args, fragment):
+    result = ansible.task(TOKEN, args)
+    assert result["_status"] == "failed" and fragment in result["msg"]
+    assert emulator.log() == []
+
+
+def test_info_reports_expiring_and_expired(ansible, emulator):
+    soon = emulator.control("POST", "tokens", {"org_id": 1, "name": "okta", "email_domains": ["acme.com"]})
+    dead = emulator.control("POST", "tokens", {"org_id": 1, "name": "old", "email_domains": ["acme.com"]})
+    fine = emulator.control("POST", "tokens", {"org_id": 1, "name": "entra", "email_domains": ["acme.org"]})
+    emulator.age_tokens(710, [soon["id"]])
+    emulator.age_tokens(740, [dead["id"]])
+    result = ok(ansible.task(INFO, {}))
+    assert [t["id"] for t in result["tokens"]] == [dead["id"], soon["id"], fine["id"]]
+    assert [t["id"] for t in result["expiring"]] == [soon["id"]]
+    assert [t["id"] for t in result["expired"]] == [dead["id"]]
+    assert result["tokens"][0]["expired"] is True and result["duplicates"] == {}
+    assert len(result["warnings"]) == 2
+    assert [r["method"] for r in emulator.log()] == ["GET"]
