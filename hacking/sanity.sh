@@ -5,7 +5,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 venv=${VENV:-${here}/.venv}
 python="${venv}/bin/python"
-dest="${here}/.tmp/sanity/ansible_collections/resolver/scim"
+# Outside the work tree: inside it, ansible-test would list files with the work tree's git and skip them all.
+dest="${SANITY_ROOT:-${TMPDIR:-/tmp}/resolver-scim-sanity}/ansible_collections/resolver/scim"
 
 pip_version=$("${python}" - <<'PY'
 from ansible_test._internal.python_requirements import get_venv_packages

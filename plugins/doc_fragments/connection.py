@@ -22,8 +22,8 @@ options:
     type: str
   api_key_header:
     description:
-      - How the API key is sent. V(authorization) sends C(Authorization: Bearer <key>); V(x-api-key) sends an
-        C(x-api-key) header, which some deployments want.
+      - "How the API key is sent. V(authorization) sends C(Authorization: Bearer <key>); V(x-api-key) sends an
+        C(x-api-key) header, which some deployments want."
       - If not set, the value of the E(RESOLVER_API_KEY_HEADER) environment variable is used.
     type: str
     choices: [authorization, x-api-key]

@@ -173,8 +173,8 @@ class ResolverClient:
             raise ConfigurationError("org_id is required with username/password (session auth logs in to one org); "
                                      "set org_id or RESOLVER_ORG_ID.")
         if api_key_header not in API_KEY_HEADERS:
-            raise ConfigurationError("api_key_header must be one of %s, got %r." % (", ".join(API_KEY_HEADERS),
-                                                                                      api_key_header))
+            raise ConfigurationError("api_key_header must be one of %s, got %r."
+                                     % (", ".join(API_KEY_HEADERS), api_key_header))
         self.api_key = api_key
         self.api_key_header = api_key_header
         self.username = username
@@ -245,8 +245,8 @@ class ResolverClient:
             raise AuthenticationError("Resolver refused the login of %s (403): the user may be locked or not "
                                       "allowed to use the API." % self.credential, 403)
         if response.status_code == 404:
-            raise AuthenticationError("Resolver says %s is not an active member of org %s." % (self.credential,
-                                                                                                 self.org_id), 404)
+            raise AuthenticationError("Resolver says %s is not an active member of org %s."
+                                      % (self.credential, self.org_id), 404)
         self._store_session(self._parse(response, "POST /user/authenticate"))
 
     def _renew_session(self):

@@ -93,8 +93,8 @@ class ScimToken:
         self.expires = expires
 
     def __repr__(self):
-        return "ScimToken(id=%r, name=%r, domains=%r, expires=%s)" % (self.id, self.name, self.email_domains,
-                                                                     iso(self.expires))
+        return "ScimToken(id=%r, name=%r, domains=%r, expires=%s)" % (
+            self.id, self.name, self.email_domains, iso(self.expires))
 
     def __eq__(self, other):
         return isinstance(other, ScimToken) and self.as_dict() == other.as_dict()

@@ -14,7 +14,7 @@ description:
   - O(user_id) and O(org_id) look up another user's membership.
   - Loading a membership needs an Administrator; the module fails with a message saying so when the caller is not one.
 author:
-  - resolver.scim contributors
+  - resolver.scim maintainers (@resolver-scim)
 options:
   user_id:
     description:

@@ -14,12 +14,12 @@ description:
     I(current) and the others are I(superseded); a token newer than the current one is never revoked.
   - A new token is always created (and verified when O(verify=true)) before the token it replaces is revoked.
   - The token value is returned only in the run that created it (Resolver never shows it again). Put
-    C(no_log: true) on a task that registers a new token, and store the value before doing anything else.
-  - A create whose answer was lost (timeout, reset, 5xx after Resolver acted) is recovered: the tokens of this
+    C(no_log=true) on a task that registers a new token, and store the value before doing anything else.
+  - A create whose answer was lost (timeout, reset, 5xx after Resolver acted) is recovered. The tokens of this
     name that the run created are revoked and the create is tried once more, so a run never leaves a live
     token whose value it did not return.
 author:
-  - resolver.scim contributors
+  - resolver.scim maintainers (@resolver-scim)
 options:
   name:
     description:
@@ -84,7 +84,7 @@ options:
     description:
       - The org membership that owns new tokens. Defaults to the caller's membership (who am I, then load the
         membership), which is looked up only when a token is created.
-      - Resolver recommends a dedicated service account: tokens stop working when their owner is deactivated.
+      - Resolver recommends a dedicated service account, because tokens stop working when their owner is deactivated.
     type: int
   token_id:
     description:

@@ -13,7 +13,7 @@ description:
   - Flags tokens that expire within O(expiry_warning_days), tokens already expired, and names with more than one
     live token, and warns about each expiring or expired token. Read-only.
 author:
-  - resolver.scim contributors
+  - resolver.scim maintainers (@resolver-scim)
 options:
   name:
     description: Only list tokens with this name.

@@ -192,3 +192,37 @@ def test_info_reports_expiring_and_expired(ansible, emulator):
     assert result["tokens"][0]["expired"] is True and result["duplicates"] == {}
     assert len(result["warnings"]) == 2
     assert [r["method"] for r in emulator.log()] == ["GET"]
+
+
+def test_no_secret_at_any_verbosity(ansible, emulator, tmp_path):
+    """-vvvv, --diff and a log file: no API key, password or token value the emulator issued shows up."""
+    admin = emulator.member()
+    log_path = tmp_path / "ansible.log"
+    tasks = [
+        {"name": "create", "resolver.scim.scim_token": {"name": "okta", "email_domains": ["acme.com"]},
+         "register": "created", "no_log": True},
+        {"name": "rotate", "resolver.scim.scim_token": {"name": "okta", "email_domains": ["acme.com"],
+                                                        "state": "rotated", "verify": True}, "no_log": True},
+        {"name": "recreate in check mode", "resolver.scim.scim_token": {"name": "okta", "email_domains": ["acme.org"]},
+         "check_mode": True},
+        {"name": "info", "resolver.scim.scim_token_info": {}},
+        {"name": "membership", "resolver.scim.org_membership_info": {}},
+        {"name": "bad key", "resolver.scim.org_membership_info": {"api_key": admin["api_key"] + "x"},
+         "ignore_errors": True},
+        {"name": "absent", "resolver.scim.scim_token": {"name": "okta", "state": "absent"}},
+    ]
+    plays = [
+        {"hosts": "localhost", "gather_facts": False, "tasks": tasks,
+         "module_defaults": {"group/resolver.scim.resolver": ansible.connection()}},
+        {"hosts": "localhost", "gather_facts": False, "tasks": tasks[:2],
+         "module_defaults": {"group/resolver.scim.resolver": {"url": emulator.url, "username": admin["email"],
+                                                              "password": admin["password"], "org_id": 1}}},
+    ]
+    rc, results, output = ansible.playbook(plays, diff=True, verbosity=4, env={"ANSIBLE_LOG_PATH": str(log_path)})
+    assert rc == 0, output[-3000:]
+    assert len([r for r in results if r["task"] == "create"]) == 2
+    issued = emulator.secrets()
+    assert len(issued) > 10
+    haystack = output + log_path.read_text()
+    leaked = [s for s in issued if s in haystack]
+    assert leaked == [], "secrets found in -vvvv output: %d" % len(leaked)

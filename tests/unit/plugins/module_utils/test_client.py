@@ -262,7 +262,7 @@ def test_unreachable_message():
 
 def test_one_connection_per_client(emulator):
     client = make_client(emulator)
-    for _ in range(3):
+    for _attempt in range(3):
         client.request("GET", "/user/users/me")
     assert len({r["connection"] for r in emulator.log()}) == 1
 
@@ -299,7 +299,7 @@ def test_private_ca_is_accepted(tls_emulator):
 
 
 def test_unknown_issuer_is_refused_clearly(tls_emulator):
-    emulator, _ = tls_emulator
+    emulator = tls_emulator[0]
     with pytest.raises(TLSError) as info:
         make_client(emulator).request("GET", "/user/users/me")
     assert "certificate verify failed" in str(info.value) and "ca_path" in str(info.value)
@@ -321,7 +321,7 @@ def test_hostname_mismatch_is_refused_clearly(tmp_path):
 
 
 def test_validate_certs_false_works(tls_emulator):
-    emulator, _ = tls_emulator
+    emulator = tls_emulator[0]
     assert make_client(emulator, validate_certs=False).request("GET", "/user/users/me")["id"] == 10
 
 

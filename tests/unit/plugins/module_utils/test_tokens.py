@@ -25,7 +25,7 @@ from ansible_collections.resolver.scim.plugins.module_utils.tokens import (
 )
 
 NOW = datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.timezone.utc)
-DOMAINS = ["acme.com", "acme.org"]
+DOMAINS = ("acme.com", "acme.org")
 
 
 def token(id, days_left, name="okta", domains=DOMAINS, age_days=None):  # pylint: disable=redefined-builtin
@@ -232,9 +232,9 @@ def test_timestamp_parser_never_crashes(text):
         pass
 
 
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
-                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                                  max_size=4), max_leaves=12)
+SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10)
+JSON = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                         max_size=4), max_leaves=12)
 TOKEN_FIELDS = st.fixed_dictionaries({}, optional={
     "id": st.integers(min_value=-5, max_value=10 ** 6) | st.text(max_size=5) | JSON,
     "name": st.text(max_size=10) | JSON,

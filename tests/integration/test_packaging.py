@@ -1,0 +1,54 @@
+# Copyright: (c) 2026, resolver.scim contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Galaxy artifact: build, install from the tarball, and read every module's documentation from it."""
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.path.dirname(sys.executable)
+MODULES = ["org_membership_info", "scim_token", "scim_token_info"]
+
+
+def run(*command, env=None):
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env, check=False, timeout=300)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return completed.stdout
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    work = tmp_path_factory.mktemp("galaxy")
+    run(os.path.join(BIN, "ansible-galaxy"), "collection", "build", "--force", "--output-path", str(work), ROOT)
+    tarball = next(work.glob("resolver-scim-*.tar.gz"))
+    run(os.path.join(BIN, "ansible-galaxy"), "collection", "install", "--force", "-p", str(work / "collections"),
+        str(tarball))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(work / "collections"))
+    return tarball, env
+
+
+def test_tarball_has_the_collection_and_no_dev_files(installed):
+    tarball = installed[0]
+    with tarfile.open(tarball) as archive:
+        names = archive.getnames()
+    assert "meta/runtime.yml" in names and "plugins/module_utils/client.py" in names
+    for module in MODULES:
+        assert "plugins/modules/%s.py" % module in names
+    assert not [n for n in names if n.startswith((".venv", ".tmp", "collections/", "tests/output", ".git/"))]
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_ansible_doc_from_the_installed_tarball(installed, module):
+    env = installed[1]
+    doc = json.loads(run(os.path.join(BIN, "ansible-doc"), "--json", "resolver.scim." + module, env=env))
+    entry = doc["resolver.scim." + module]
+    assert entry["doc"]["collection"] == "resolver.scim"
+    assert "api_key" in entry["doc"]["options"] and entry["examples"].strip() and entry["return"]
+    assert entry["doc"]["attributes"]["action_group"]["membership"] == ["resolver.scim.resolver"]
+    text = run(os.path.join(BIN, "ansible-doc"), "resolver.scim." + module, env=env)
+    assert "RESOLVER_URL" in text
