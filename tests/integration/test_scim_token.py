@@ -28,8 +28,11 @@ def test_lifecycle(ansible, emulator, wire):
     assert result["changed"] is True and result["action"] == "created" and "token" not in result
     assert emulator.mutating() == [] and emulator.tokens() == []
 
-    # create
+    # create: list, who am I, membership, create
+    emulator.clear_log()
     result = ok(ansible.task(TOKEN, okta, diff=True))
+    creates = 2 if wire == "list" else 1  # auto form: a string first, then an array after the list-only 400
+    assert [r["method"] for r in emulator.log()] == ["GET", "GET", "GET"] + ["POST"] * creates
     assert result["changed"] is True and result["action"] == "created"
     assert result["email_domains"] == ["acme.com", "acme.org"] and result["days_to_expiry"] in (729, 730)
     first_id, first_secret = result["token_id"], result["token"]
@@ -44,6 +47,7 @@ def test_lifecycle(ansible, emulator, wire):
     assert result["changed"] is False and result["action"] == "none" and "token" not in result
     assert result["token_id"] == first_id
     assert emulator.mutating() == []
+    assert [(r["method"], r["path"]) for r in emulator.log()] == [("GET", "/user/scimTokens")]  # one request
 
     # 700 days later the token expires in 30 days at most: check mode says renew, sends nothing
     emulator.age_tokens(705)

@@ -15,6 +15,7 @@ from ansible_collections.resolver.scim.plugins.module_utils.api import (
     token_from_wire,
 )
 from ansible_collections.resolver.scim.plugins.module_utils.client import ResponseFormatError
+from ansible_collections.resolver.scim.plugins.module_utils.token_service import execute
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import (
     InputError,
     ScimToken,
@@ -101,12 +102,39 @@ def test_decision_table(state, situation, previous):
     assert plan.changed == (create or bool(plan.revoke))
 
 
+class RecordingApi:
+    """Stands in for ResolverApi (not for requests): records what execute() asks of Resolver."""
+
+    def __init__(self):
+        self.calls = []
+
+    def caller_membership_id(self):
+        self.calls.append(("membership",))
+        return 100
+
+    def create_token(self, membership_id, name, email_domains):
+        self.calls.append(("create", name))
+        return ScimToken(50, name, membership_id, email_domains, NOW, NOW + datetime.timedelta(days=730)), "s3cr3t"
+
+    def delete_token(self, token_id):
+        self.calls.append(("delete", token_id))
+        return True
+
+
 @pytest.mark.parametrize("state, situation", sorted(EXPECTED))
-def test_check_mode_takes_the_same_decision(state, situation):
-    """Check mode is decided by the same pure function: the module only skips the requests."""
-    first = decide(state, "okta", SITUATIONS[situation], NOW, email_domains=DOMAINS)
-    again = decide(state, "okta", SITUATIONS[situation], NOW, email_domains=DOMAINS)
-    assert (first.action, first.reason, first.changed) == (again.action, again.reason, again.changed)
+def test_check_mode_sends_nothing_and_reports_the_same(state, situation):
+    tokens = SITUATIONS[situation]
+    plan = decide(state, "okta", tokens, NOW, email_domains=DOMAINS)
+    dry, real = RecordingApi(), RecordingApi()
+    dry_result, dry_diff = execute(dry, plan, "okta", DOMAINS, NOW, True, tokens=tokens)
+    real_result, _ = execute(real, plan, "okta", DOMAINS, NOW, False, tokens=tokens)
+    assert dry.calls == []
+    assert "token" not in dry_result and "s3cr3t" not in repr(dry_diff)
+    assert (dry_result["action"], dry_result["reason"]) == (real_result["action"], real_result["reason"])
+    expected = ([("membership",), ("create", "okta")] if plan.create else []) + \
+        [("delete", t.id) for t in plan.revoke]
+    assert real.calls == expected  # create first, revoke last
+    assert ("token" in real_result) is plan.create
 
 
 def test_recreate_never_fails_and_changes_nothing():
