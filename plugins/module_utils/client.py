@@ -26,7 +26,6 @@ except ImportError:
 API_KEY_HEADERS = ("authorization", "x-api-key")
 RETRYABLE_STATUSES = frozenset((429, 502, 503, 504))
 # A session token lives 15 minutes; renew it once it is older than this.
-SESSION_LIFETIME = 15 * 60
 SESSION_RENEW_AFTER = 12 * 60
 REDACTED = "********"
 
@@ -188,7 +187,6 @@ class ResolverClient:
         self._session_obtained = None
         # Set once Resolver has accepted the credential: a later 401/403 then means "not allowed".
         self.authenticated = False
-        self.request_count = 0
 
         self.session = requests.Session()
         self.session.headers.update({"Accept": "application/json", "User-Agent": "resolver.scim-ansible"})
@@ -306,7 +304,6 @@ class ResolverClient:
         attempt = 0
         while True:
             attempt += 1
-            self.request_count += 1
             try:
                 response = self.session.request(method, url, json=json_body, headers=headers, verify=self.verify,
                                                 timeout=(min(10, self.timeout), self.timeout))
