@@ -127,7 +127,7 @@ def test_check_mode_sends_nothing_and_reports_the_same(state, situation):
     plan = decide(state, "okta", tokens, NOW, email_domains=DOMAINS)
     dry, real = RecordingApi(), RecordingApi()
     dry_result, dry_diff = execute(dry, plan, "okta", DOMAINS, NOW, True, tokens=tokens)
-    real_result, _ = execute(real, plan, "okta", DOMAINS, NOW, False, tokens=tokens)
+    real_result = execute(real, plan, "okta", DOMAINS, NOW, False, tokens=tokens)[0]
     assert dry.calls == []
     assert "token" not in dry_result and "s3cr3t" not in repr(dry_diff)
     assert (dry_result["action"], dry_result["reason"]) == (real_result["action"], real_result["reason"])
