@@ -292,12 +292,10 @@ class ResolverClient:
 
     def probe_bearer(self, url, token):
         """GET ``url`` with ``token`` as its bearer secret and return the status code (for SCIM liveness checks)."""
-        response = self._send("GET", url, headers={"Authorization": "Bearer " + token}, absolute=True,
-                              extra_secrets=[token])
+        response = self._send("GET", url, headers={"Authorization": "Bearer " + token}, absolute=True)
         return response.status_code
 
-    def _send(self, method, path, json_body=None, headers=None, idempotent=True, absolute=False,
-              extra_secrets=()):
+    def _send(self, method, path, json_body=None, headers=None, idempotent=True, absolute=False):
         url = path if absolute else self.base_url + path
         policy = self.retry_policy
         deadline = self._monotonic() + policy.budget
@@ -313,7 +311,7 @@ class ResolverClient:
                                % (self.base_url if not absolute else url.split("?")[0], _tls_reason(exc)))
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 never_sent = isinstance(exc, requests.exceptions.ConnectTimeout) or "NewConnectionError" in repr(exc)
-                reason = self._describe_network_error(exc, extra_secrets)
+                reason = self._describe_network_error(exc)
                 if not idempotent and not never_sent:
                     raise UncertainWriteError("%s %s got no answer (%s)" % (method, path, reason))
                 if attempt >= policy.attempts or self._monotonic() >= deadline:
@@ -333,7 +331,8 @@ class ResolverClient:
     def _wait(self, seconds, deadline):
         self._sleep(max(0.0, min(seconds, deadline - self._monotonic())))
 
-    def _describe_network_error(self, exc, extra_secrets=()):
+    def _describe_network_error(self, exc):
+        """A fixed phrase per kind of failure: the exception's own text (URLs, headers) is never passed on."""
         if isinstance(exc, requests.exceptions.ReadTimeout):
             reason = "no response within timeout=%ss" % self.timeout
         elif isinstance(exc, requests.exceptions.ConnectTimeout):
@@ -346,8 +345,6 @@ class ResolverClient:
                 reason = "connection closed by the server"
             else:
                 reason = "connection failed"
-        for secret in list(extra_secrets) + self.secrets:
-            reason = reason.replace(secret, REDACTED)
         return reason
 
     def _parse(self, response, what):

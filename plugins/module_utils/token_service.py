@@ -56,6 +56,13 @@ def token_view(token, now):
             "days_to_expiry": token.days_to_expiry(now)}
 
 
+def current_fields(token, now):
+    """The result fields that describe the current token (token_view, with the id as token_id)."""
+    fields = token_view(token, now)
+    fields["token_id"] = fields.pop("id")
+    return fields
+
+
 def execute(api, plan, name, email_domains, now, check_mode, membership_id=None, verify_url=None, tokens=()):
     """Carry out ``plan``; return (result, diff). In check mode nothing is sent but the decision is the same."""
     mine = named(tokens, name)
@@ -71,9 +78,7 @@ def execute(api, plan, name, email_domains, now, check_mode, membership_id=None,
         new_token, secret = create_token_once(api, membership_id, name, email_domains, {t.id for t in tokens})
         result["token"] = secret
         if verify_url and not api.token_works(verify_url, secret):
-            result.update(token_id=new_token.id, email_domains=list(new_token.email_domains),
-                          expires=iso(new_token.expires), days_to_expiry=new_token.days_to_expiry(now),
-                          previous_token_ids=[])
+            result.update(current_fields(new_token, now), previous_token_ids=[])
             raise TokenRunFailed(
                 "The new token %s was created but does not authenticate at %s (verify=true), so the previous "
                 "token(s) %s were kept. The new token is returned in 'token' so that it is not lost; check the "
@@ -86,8 +91,7 @@ def execute(api, plan, name, email_domains, now, check_mode, membership_id=None,
     if plan.create:
         current = new_token
     if current is not None:
-        result.update(token_id=current.id, email_domains=list(current.email_domains), expires=iso(current.expires),
-                      days_to_expiry=current.days_to_expiry(now))
+        result.update(current_fields(current, now))
     else:
         result.update(token_id=None, email_domains=list(email_domains or ()), expires=None, days_to_expiry=None)
 

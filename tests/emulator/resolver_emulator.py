@@ -61,6 +61,12 @@ def _utcnow():
     return datetime.datetime.now(datetime.timezone.utc)
 
 
+def bearer(headers):
+    """The credential of an ``Authorization: Bearer`` header (scheme matched case-insensitively), or None."""
+    match = re.match(r"^\s*bearer\s+(\S+)\s*$", headers.get("Authorization") or "", re.I)
+    return match.group(1) if match else None
+
+
 class ApiError(Exception):
     def __init__(self, status, message):
         super().__init__(message)
@@ -167,8 +173,7 @@ class State:
         if self.config["auth_header"] == "x-api-key":
             credential = headers.get("x-api-key")
         else:
-            match = re.match(r"^\s*bearer\s+(\S+)\s*$", headers.get("Authorization") or "", re.I)
-            credential = match.group(1) if match else None
+            credential = bearer(headers)
         membership_id = self.api_keys.get(credential)
         if membership_id is None and credential in self.sessions:
             session = self.sessions[credential]
@@ -242,8 +247,7 @@ class State:
         return dict(self.token_view(token), token=token["secret"])
 
     def scim_token(self, headers):
-        match = re.match(r"^\s*bearer\s+(\S+)\s*$", headers.get("Authorization") or "", re.I)
-        secret = match.group(1) if match else None
+        secret = bearer(headers)
         token = next((t for t in self.tokens.values() if t["secret"] == secret), None)
         if token is None or token["deleted"] or token["tokenExpiry"] <= self.now():
             raise ApiError(401, "invalid SCIM token")
