@@ -104,6 +104,7 @@ attributes:
 seealso:
   - module: resolver.scim.scim_token_info
   - module: resolver.scim.org_membership_info
+  - module: resolver.scim.scim_token_plan
 """
 
 EXAMPLES = r"""

@@ -29,6 +29,7 @@ extends_documentation_fragment:
 seealso:
   - module: resolver.scim.scim_token
   - module: resolver.scim.org_membership_info
+  - module: resolver.scim.scim_token_plan
 """
 
 EXAMPLES = r"""

@@ -552,7 +552,8 @@ def main(argv=None):
     print("Admin API key for org %d (%s): %s" % (1, server.state.orgs[1]["name"], admin["api_key"]), flush=True)
     if args.ready_file:
         with open(args.ready_file, "w", encoding="utf-8") as handle:
-            json.dump({"url": api_url, "base": server.url, "api_key": admin["api_key"]}, handle)
+            json.dump({"url": api_url, "base": server.url, "api_key": admin["api_key"],
+                       "orgs": server.state.seed_info()["orgs"]}, handle)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
