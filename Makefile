@@ -8,12 +8,12 @@ DIST := $(TMP)/dist
 # Tests import and run the collection from the work tree via pytest-ansible's collection injection.
 PYTEST := cd $(CURDIR) && NO_PROXY=127.0.0.1,localhost,::1 $(BIN)/pytest
 
-.PHONY: help venv collection install demo test units integration sanity changelog-lint clean
+.PHONY: help venv collection install demo test units integration sanity lint changelog-lint clean
 
 help:
 	@echo "make demo   - start the Resolver emulator and run the help article's procedure as a playbook"
 	@echo "make test   - unit + integration tests (real ansible-playbook against the emulator) + sanity"
-	@echo "make units | integration | sanity | collection | clean"
+	@echo "make units | integration | lint | sanity | collection | clean"
 
 $(BIN)/.installed: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,10 +42,14 @@ integration: venv
 sanity: venv
 	VENV=$(VENV) hacking/sanity.sh
 
+# ansible-lint's production profile over the role and playbooks users run (.ansible-lint).
+lint: venv
+	cd $(CURDIR) && $(BIN)/ansible-lint roles playbooks
+
 changelog-lint: venv
 	$(BIN)/antsibull-changelog lint
 
-test: units integration changelog-lint sanity
+test: units integration lint changelog-lint sanity
 
 clean:
-	rm -rf $(TMP) collections tests/output .pytest_cache
+	rm -rf $(TMP) collections tests/output .pytest_cache .ansible

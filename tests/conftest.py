@@ -15,9 +15,11 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "emulator"))
 
+import org_inventory  # noqa: E402  pylint: disable=wrong-import-position
 import resolver_emulator  # noqa: E402  pylint: disable=wrong-import-position
 
 MUTATING = ("POST", "PUT", "PATCH", "DELETE")
+REPO = os.path.dirname(HERE)
 
 
 class Emulator:
@@ -164,6 +166,22 @@ class Ansible:
         if record.exists():
             results = [json.loads(line) for line in record.read_text().splitlines()]
         return completed.returncode, results, output
+
+    def inventory(self, orgs=3, group_vars=None, host_vars=None, store_dir=None):
+        """Write an inventory with one host per emulator org (file store under tmp_path); return its path."""
+        hosts = org_inventory.org_hosts(self.emulator.seed, self.emulator.url, orgs)
+        for name, extra in (host_vars or {}).items():
+            hosts[name].update(extra)
+        variables = {"resolver_scim_token_store_dir": str(store_dir or self.tmp_path / "store"), "resolver_timeout": 5}
+        variables.update(group_vars or {})
+        self.runs += 1
+        return org_inventory.write_inventory(str(self.tmp_path / ("inventory%02d" % self.runs)), hosts, variables)
+
+    def run_playbook(self, name, inventory, check=False, diff=False, verbosity=0, extra_vars=None, env=None):
+        """Run one of the collection's playbooks (playbooks/NAME.yml) over an inventory."""
+        extra = ["-e", json.dumps(extra_vars)] if extra_vars else []
+        return self.playbook(os.path.join(REPO, "playbooks", name + ".yml"), check=check, diff=diff,
+                             verbosity=verbosity, extra_args=extra, inventory=inventory, env=env)
 
     def task(self, module, args, check=False, diff=False, connection=None, env=None, verbosity=0,
              module_defaults=True):

@@ -12,7 +12,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
-MODULES = ["org_membership_info", "scim_token", "scim_token_info"]
+MODULES = ["org_membership_info", "scim_token", "scim_token_info", "scim_token_plan"]
 
 
 def run(*command, env=None):
@@ -39,6 +39,9 @@ def test_tarball_has_the_collection_and_no_dev_files(installed):
     assert "meta/runtime.yml" in names and "plugins/module_utils/client.py" in names
     for module in MODULES:
         assert "plugins/modules/%s.py" % module in names
+    for playbook in ("converge", "drift_check", "rotate"):
+        assert "playbooks/%s.yml" % playbook in names
+    assert "roles/scim_tokens/meta/argument_specs.yml" in names and "roles/scim_tokens/README.md" in names
     assert not [n for n in names if n.startswith((".venv", ".tmp", "collections/", "tests/output", ".git/"))]
 
 
@@ -52,3 +55,14 @@ def test_ansible_doc_from_the_installed_tarball(installed, module):
     assert entry["doc"]["attributes"]["action_group"]["membership"] == ["resolver.scim.resolver"]
     text = run(os.path.join(BIN, "ansible-doc"), "resolver.scim." + module, env=env)
     assert "RESOLVER_URL" in text
+
+
+@pytest.mark.parametrize("entry_point", ["main", "drift_check"])
+def test_role_documentation_from_the_installed_tarball(installed, entry_point):
+    env = installed[1]
+    doc = json.loads(run(os.path.join(BIN, "ansible-doc"), "-t", "role", "--json", "-e", entry_point,
+                         "resolver.scim.scim_tokens", env=env))
+    options = doc["resolver.scim.scim_tokens"]["entry_points"][entry_point]["options"]
+    assert options["resolver_scim_tokens"]["required"] is True
+    assert all(option.get("description") for option in options.values())
+    assert options["resolver_scim_token_store"]["choices"] == ["file", "vault", "none"]

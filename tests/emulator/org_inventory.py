@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Write an Ansible inventory with one host per emulator org (its admin API key, its SSO domain).
 
-    python tests/emulator/inventory.py READY_JSON OUT_DIR [--orgs N] [--store-dir DIR]
+    python tests/emulator/org_inventory.py READY_JSON OUT_DIR [--orgs N] [--store-dir DIR]
 
 READY_JSON is the emulator's --ready-file. The group_vars declare two tokens per org, as in the example inventory.
 """

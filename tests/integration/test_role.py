@@ -1,0 +1,251 @@
+# Copyright: (c) 2026, resolver.scim contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The scim_tokens role and the converge / drift_check / rotate playbooks over three emulated orgs."""
+
+import json
+import os
+import re
+import stat
+
+ORGS = {"org1-acme": 1, "org2-globex": 2, "org3-initech": 3}
+DECLARED = ("entra-id", "okta")
+
+
+def recap(output):
+    """PLAY RECAP counters per host."""
+    hosts = {}
+    for host, counters in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", output, re.MULTILINE):
+        hosts[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counters)}
+    return hosts
+
+
+def records(store):
+    """The file store's records: {org: {name: record}}, and each file's mode."""
+    found = {}
+    for org in sorted(os.listdir(store)) if os.path.isdir(store) else []:
+        for entry in sorted(os.listdir(os.path.join(store, org))):
+            path = os.path.join(store, org, entry)
+            if os.path.isfile(path):
+                with open(path, encoding="utf-8") as handle:
+                    record = json.load(handle)
+                record["_mode"] = stat.S_IMODE(os.stat(path).st_mode)
+                found.setdefault(org, {})[record["name"]] = record
+    return found
+
+
+def live_by_org(emulator):
+    result = {}
+    for token in emulator.tokens():
+        result.setdefault(token["orgId"], {}).setdefault(token["name"], []).append(token["id"])
+    return result
+
+
+def assert_store_matches_live(emulator, store, orgs=ORGS):
+    """Exactly one live token per declared name, and the store holds that token's working value."""
+    live = live_by_org(emulator)
+    stored = records(store)
+    for org, org_id in orgs.items():
+        assert sorted(live[org_id]) == sorted(DECLARED), live
+        for name in DECLARED:
+            assert len(live[org_id][name]) == 1, (org, name, live[org_id])
+            record = stored[org][name]
+            assert record["token_id"] == live[org_id][name][0], (org, name, record["token_id"], live[org_id])
+            assert record["_mode"] == 0o600
+            assert emulator.scim_status(record["token"]) == 200
+    assert stat.S_IMODE(os.stat(os.path.join(store, next(iter(orgs)))).st_mode) == 0o700
+
+
+def assert_no_secret(ansible, emulator):
+    secrets = emulator.secrets()
+    assert len(secrets) > 6
+    leaks = [s for s in secrets for output in ansible.outputs if s in output]
+    assert leaks == [], "%d secret(s) found in the output" % len(leaks)
+
+
+def test_converge_drift_heal_lifecycle(ansible, emulator, tmp_path):
+    store = str(tmp_path / "store")
+    inventory = ansible.inventory()
+
+    # check mode: the plan for every org, nothing sent that changes anything, nothing stored
+    emulator.clear_log()
+    rc, results, output = ansible.run_playbook("converge", inventory, check=True, verbosity=4)
+    assert rc == 0, output[-3000:]
+    assert emulator.mutating() == [] and not os.path.exists(store)
+    assert all(counters["changed"] >= 1 for counters in recap(output).values())
+
+    # converge: two tokens per org, stored, each working
+    rc, results, output = ansible.run_playbook("converge", inventory, verbosity=4)
+    assert rc == 0, output[-3000:]
+    assert_store_matches_live(emulator, store)
+    assert re.search(r"org1-acme\s+okta,entra-id\s+-\s+-\s+-\s+-\s+20\d\d-", output)
+
+    # again: nothing to do, no mutating request, three reads per org whatever the number of tokens
+    emulator.clear_log()
+    rc, results, output = ansible.run_playbook("converge", inventory, verbosity=4)
+    assert rc == 0 and all(c["changed"] == 0 for c in recap(output).values()), output[-3000:]
+    assert emulator.mutating() == []
+    assert len(emulator.log()) == 3 * len(ORGS)
+
+    # 700 days on: the drift check (check mode) fails, names the expiring tokens and writes a JSON report
+    emulator.age_tokens(700)
+    emulator.clear_log()
+    report = tmp_path / "drift.json"
+    rc, results, output = ansible.run_playbook("drift_check", inventory, check=True, verbosity=4,
+                                               extra_vars={"drift_report": str(report)})
+    assert rc != 0
+    assert re.search(r"org2-globex\s+yes\s+-\s+okta,entra-id", output), output[-3000:]
+    assert "expiring okta: token" in output and "inside rotate_before_days=30" in output
+    assert emulator.mutating() == []
+    data = json.loads(report.read_text())
+    assert data["drifted"] is True
+    assert sorted(e["name"] for e in data["orgs"]["org3-initech"]["drift"]["expiring"]) == ["entra-id", "okta"]
+
+    # converge renews; the stored files hold the new, live tokens; the old ones are revoked
+    old = records(store)
+    rc, results, output = ansible.run_playbook("converge", inventory, verbosity=4)
+    assert rc == 0, output[-3000:]
+    assert_store_matches_live(emulator, store)
+    assert emulator.scim_status(old["org1-acme"]["okta"]["token"]) == 401
+    assert re.search(r"org1-acme\s+-\s+okta,entra-id\s+", output)
+
+    # the drift check now passes
+    rc, results, output = ansible.run_playbook("drift_check", inventory, check=True,
+                                               extra_vars={"drift_report": str(report)})
+    assert rc == 0 and json.loads(report.read_text())["drifted"] is False, output[-3000:]
+
+    # an undeclared token: kept by default, revoked by an exclusive converge
+    emulator.control("POST", "tokens", {"org_id": 1, "name": "legacy", "email_domains": ["acme.com"]})
+    rc, results, output = ansible.run_playbook("converge", inventory)
+    assert rc == 0 and "legacy" in live_by_org(emulator)[1]
+    exclusive = ansible.inventory(group_vars={"resolver_scim_exclusive": True})
+    rc, results, output = ansible.run_playbook("converge", exclusive, verbosity=4)
+    assert rc == 0, output[-3000:]
+    assert "legacy" not in live_by_org(emulator)[1]
+    assert_store_matches_live(emulator, store)
+
+    # the store fails after Resolver issued new tokens for org1: org1 fails, the old okta token stays live,
+    # the other orgs are unaffected, and nothing in the store is revoked
+    org1 = [t["id"] for t in emulator.tokens() if t["orgId"] == 1]
+    emulator.age_tokens(705, ids=org1)
+    okta_record = os.path.join(store, "org1-acme", "okta.json")
+    os.remove(okta_record)
+    os.mkdir(okta_record)  # the atomic rename onto a directory fails
+    rc, results, output = ansible.run_playbook("converge", inventory, verbosity=4)
+    counters = recap(output)
+    assert rc != 0 and counters["org1-acme"]["failed"] == 1
+    assert counters["org2-globex"]["failed"] == 0 and counters["org3-initech"]["failed"] == 0
+    assert re.search(r"org1-acme\s+FAILED", output)
+    live = live_by_org(emulator)
+    assert len(live[1]["okta"]) == 2 and len(live[1]["entra-id"]) == 2  # nothing revoked before it was stored
+    for record in records(store)["org1-acme"].values():
+        assert emulator.scim_status(record["token"]) == 200
+
+    # the drift check sees that the store does not hold the live okta token
+    rc, results, output = ansible.run_playbook("drift_check", inventory, check=True)
+    assert rc != 0 and "unstored okta: the store holds no value for the live token" in output
+
+    # the next converge heals: a fresh okta token, stored, and every other okta token revoked
+    os.rmdir(okta_record)
+    rc, results, output = ansible.run_playbook("converge", inventory, verbosity=4)
+    assert rc == 0, output[-3000:]
+    assert_store_matches_live(emulator, store)
+    assert re.search(r"org1-acme\s+-\s+-\s+okta\s+entra-id\s+", output)
+
+    assert_no_secret(ansible, emulator)
+
+
+def test_vault_store(ansible, emulator, tmp_path):
+    password = tmp_path / "vault-password"
+    password.write_text("correct horse battery staple\n")
+    inventory = ansible.inventory(orgs=1, group_vars={"resolver_scim_token_store": "vault",
+                                                      "resolver_scim_vault_password_file": str(password)})
+    rc, results, output = ansible.run_playbook("converge", inventory, verbosity=4)
+    assert rc == 0, output[-3000:]
+    record = records(str(tmp_path / "store"))["org1-acme"]["okta"]
+    assert record["token"].startswith("$ANSIBLE_VAULT;1.2;AES256;resolver_scim")
+    assert record["_mode"] == 0o600
+
+    # the value decrypts with the password (as a user's own task would), and works
+    record_path = os.path.join(tmp_path, "store", "org1-acme", "okta.json")
+    content = ("{{ (lookup('ansible.builtin.file', '%s') | from_json).token"
+               " | ansible.builtin.unvault(lookup('ansible.builtin.file', '%s')) }}" % (record_path, password))
+    decrypt = [{"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "decrypt", "no_log": True,
+         "ansible.builtin.copy": {"content": content, "dest": str(tmp_path / "plain"), "mode": "0600"}}]}]
+    rc, results, output = ansible.playbook(decrypt)
+    assert rc == 0, output[-3000:]
+    assert emulator.scim_status((tmp_path / "plain").read_text().strip()) == 200
+
+    # no change on the next run: the ids are read without the password
+    emulator.clear_log()
+    rc, results, output = ansible.run_playbook("converge", inventory)
+    assert rc == 0 and recap(output)["org1-acme"]["changed"] == 0 and emulator.mutating() == []
+    assert_no_secret(ansible, emulator)
+
+
+def test_none_store_hands_values_to_the_play(ansible, emulator, tmp_path):
+    inventory = ansible.inventory(orgs=1, group_vars={"resolver_scim_token_store": "none"})
+    out = tmp_path / "handed.json"
+    play = [{"hosts": "resolver_orgs", "gather_facts": False, "tasks": [
+        {"name": "converge", "ansible.builtin.include_role": {"name": "resolver.scim.scim_tokens"}},
+        {"name": "my own store", "ansible.builtin.copy": {"content": "{{ scim_tokens_new_tokens | to_json }}",
+                                                           "dest": str(out), "mode": "0600"}, "no_log": True}]}]
+    rc, results, output = ansible.playbook(play, inventory=inventory, verbosity=4)
+    assert rc == 0, output[-3000:]
+    handed = json.loads(out.read_text())
+    assert sorted(t["name"] for t in handed) == list(DECLARED)
+    assert all(emulator.scim_status(t["token"]) == 200 for t in handed)
+    assert not os.path.exists(tmp_path / "store")
+    assert_no_secret(ansible, emulator)
+
+
+def test_rotate_selected_tokens(ansible, emulator, tmp_path):
+    store = str(tmp_path / "store")
+    inventory = ansible.inventory(orgs=2)
+    rc, results, output = ansible.run_playbook("converge", inventory)
+    assert rc == 0, output[-3000:]
+    before = records(store)
+    rc, results, output = ansible.run_playbook("rotate", inventory, verbosity=4,
+                                               extra_vars={"rotate_tokens": "okta", "rotate_orgs": "org1-acme"})
+    assert rc == 0, output[-3000:]
+    after = records(store)
+    assert after["org1-acme"]["okta"]["token_id"] != before["org1-acme"]["okta"]["token_id"]
+    assert after["org1-acme"]["entra-id"]["token_id"] == before["org1-acme"]["entra-id"]["token_id"]
+    assert after["org2-globex"] == before["org2-globex"]
+    assert_store_matches_live(emulator, store, orgs={"org1-acme": 1, "org2-globex": 2})
+    assert emulator.scim_status(before["org1-acme"]["okta"]["token"]) == 401
+
+    rc, results, output = ansible.run_playbook("rotate", inventory)
+    assert rc != 0 and "Name the tokens to rotate" in output
+
+
+def test_bad_declarations_fail_before_any_change(ansible, emulator):
+    cases = [
+        ([{"name": "okta", "email_domains": ["acme.com"]}, {"name": "okta", "email_domains": ["acme.org"]}],
+         "resolver_scim_tokens[1] (okta) repeats the name 'okta'"),
+        ([{"name": "okta", "email_domains": ["admin@acme.com"]}],
+         "resolver_scim_tokens[0] (okta).email_domains value 'admin@acme.com' contains '@'"),
+        ([{"name": "okta", "email_domains": ["acme.com"], "rotate_before_days": 900}],
+         "resolver_scim_tokens[0] (okta).rotate_before_days must be a whole number of days from 0 to 729"),
+        ([{"name": "okta"}], "resolver_scim_tokens[0] (okta).email_domains must be a list of domains"),
+        ([{"name": "okta", "email_domains": ["acme.com"], "state": "gone"}], "state"),
+        ([{"email_domains": ["acme.com"]}], "name"),
+    ]
+    for declared, message in cases:
+        inventory = ansible.inventory(orgs=1, group_vars={"resolver_scim_tokens": declared})
+        emulator.clear_log()
+        rc, results, output = ansible.run_playbook("converge", inventory)
+        assert rc != 0 and message in output, (message, output[-2000:])
+        assert "Traceback" not in output
+        assert emulator.mutating() == []
+
+
+def test_non_admin_org_fails_early_and_others_converge(ansible, emulator, tmp_path):
+    inventory = ansible.inventory(host_vars={"org2-globex": {"resolver_api_key": emulator.api_key(2, admin=False)}})
+    rc, results, output = ansible.run_playbook("converge", inventory)
+    counters = recap(output)
+    assert rc != 0 and counters["org2-globex"]["failed"] == 1
+    assert "needs an Administrator in this org" in output
+    assert counters["org1-acme"]["failed"] == 0 and counters["org3-initech"]["failed"] == 0
+    assert 2 not in live_by_org(emulator)
+    assert_store_matches_live(emulator, str(tmp_path / "store"), orgs={"org1-acme": 1, "org3-initech": 3})

@@ -1,0 +1,134 @@
+# Copyright: (c) 2026, resolver.scim contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The org planning step: declared entries checked, each decided by tokens.decide, healing and drift."""
+
+import datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ansible_collections.resolver.scim.plugins.module_utils.org_plan import plan_org, store_key, validate_entries
+from ansible_collections.resolver.scim.plugins.module_utils.tokens import InputError, ScimToken, decide, iso
+
+NOW = datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.timezone.utc)
+
+
+def token(id, days_left, name, domains):  # pylint: disable=redefined-builtin
+    expires = NOW + datetime.timedelta(days=days_left)
+    return ScimToken(id, name, 100, domains, expires - datetime.timedelta(days=730), expires)
+
+
+OKTA = {"name": "okta", "email_domains": ["acme.com", "acme.org"]}
+ENTRA = {"name": "entra-id", "email_domains": ["acme-labs.com"], "rotate_before_days": 60}
+
+
+def entries(*declared):
+    return validate_entries(list(declared), "resolver_scim_tokens")
+
+
+def by_name(plan):
+    return {entry["name"]: entry for entry in plan["entries"]}
+
+
+def test_nothing_to_do_when_every_token_is_live_and_stored():
+    tokens = [token(1, 600, "okta", ["acme.com", "acme.org"]), token(2, 600, "entra-id", ["acme-labs.com"])]
+    plan = plan_org(entries(OKTA, ENTRA), tokens, NOW, stored={"okta": 1, "entra-id": 2})
+    assert plan["actions"] == [] and plan["drifted"] is False
+    assert all(not items for items in plan["drift"].values())
+    assert plan["next_expiry"] == iso(NOW + datetime.timedelta(days=600))
+
+
+def test_each_entry_gets_the_module_decision():
+    tokens = [token(1, 20, "okta", ["acme.com", "acme.org"]), token(2, 600, "entra-id", ["other.com"])]
+    plan = by_name(plan_org(entries(OKTA, ENTRA), tokens, NOW))
+    for entry in (OKTA, ENTRA):
+        expected = decide("present", entry["name"], tokens, NOW, sorted(entry["email_domains"]),
+                          rotate_before_days=entry.get("rotate_before_days", 30))
+        assert plan[entry["name"]]["action"] == expected.action and plan[entry["name"]]["reason"] == expected.reason
+    assert plan["okta"]["action"] == "renewed" and plan["okta"]["revoke_ids"] == [1]
+    assert plan["entra-id"]["action"] == "recreated" and plan["entra-id"]["store"] == "write"
+
+
+def test_missing_expired_and_drift_categories():
+    tokens = [token(3, -2, "okta", ["acme.com", "acme.org"])]
+    plan = plan_org(entries(OKTA, ENTRA), tokens, NOW, stored={})
+    assert [e["name"] for e in plan["drift"]["missing"]] == ["okta", "entra-id"]
+    assert plan["drift"]["expired"] == [{"name": "okta", "token_id": 3, "expires": "2026-11-26T12:00:00Z"}]
+    assert plan["drifted"] is True and plan["next_expiry"] is None
+
+
+@pytest.mark.parametrize("stored, reason", [
+    ({}, "the store holds no value for the live token 1"),
+    ({"okta": 7}, "the store holds token 7, not the live token 1"),
+])
+def test_a_live_token_the_store_does_not_hold_is_healed(stored, reason):
+    tokens = [token(7, 500, "okta", ["acme.com", "acme.org"]), token(1, 600, "okta", ["acme.com", "acme.org"])]
+    plan = by_name(plan_org(entries(OKTA), tokens, NOW, stored=stored))
+    okta = plan["okta"]
+    assert okta["action"] == "healed" and reason in okta["reason"]
+    assert okta["module_state"] == "rotated" and okta["create"] and okta["store"] == "write"
+    assert sorted(okta["revoke_ids"]) == [1, 7]
+
+
+def test_no_healing_without_a_store_or_when_turned_off():
+    tokens = [token(1, 600, "okta", ["acme.com", "acme.org"])]
+    assert plan_org(entries(OKTA), tokens, NOW, stored=None)["actions"] == []
+    assert plan_org(entries(OKTA), tokens, NOW, stored={}, heal_unstored=False)["actions"] == []
+
+
+def test_exclusive_deletes_undeclared_names_only():
+    tokens = [token(1, 600, "okta", ["acme.com", "acme.org"]), token(5, 600, "legacy", ["acme.com"]),
+              token(6, 100, "legacy", ["acme.com"])]
+    plain = plan_org(entries(OKTA), tokens, NOW)
+    assert plain["actions"] == [] and [t["id"] for t in plain["undeclared"]] == [6, 5]
+    exclusive = plan_org(entries(OKTA), tokens, NOW, exclusive=True)
+    [legacy] = exclusive["actions"]
+    assert legacy["action"] == "deleted" and legacy["module_state"] == "absent" and legacy["store"] == "remove"
+    assert sorted(legacy["revoke_ids"]) == [5, 6] and exclusive["drift"]["extra"][0]["name"] == "legacy"
+
+
+def test_forced_rotation_and_absent_entries():
+    tokens = [token(1, 600, "okta", ["acme.com", "acme.org"]), token(2, 600, "entra-id", ["acme-labs.com"])]
+    plan = by_name(plan_org(entries(OKTA, dict(ENTRA, state="absent")), tokens, NOW, rotate=["okta"]))
+    assert plan["okta"]["action"] == "rotated" and plan["okta"]["module_state"] == "rotated"
+    assert plan["entra-id"]["action"] == "deleted" and plan["entra-id"]["store"] == "remove"
+
+
+@pytest.mark.parametrize("declared, fragment", [
+    ([OKTA, dict(OKTA)], "resolver_scim_tokens[1] (okta) repeats the name 'okta' of resolver_scim_tokens[0]"),
+    ([{"name": "okta", "email_domains": ["a@acme.com"]}], "resolver_scim_tokens[0] (okta).email_domains value"),
+    ([{"name": "okta"}], "resolver_scim_tokens[0] (okta).email_domains must be a list"),
+    ([{"name": "okta", "email_domains": "acme.com"}], "email_domains must be a list"),
+    ([{"name": "", "email_domains": ["acme.com"]}], "resolver_scim_tokens[0].name must be a non-empty string"),
+    ([{"name": "x" * 300, "email_domains": ["acme.com"]}], "at most 255 are accepted"),
+    ([dict(OKTA, state="enabled")], "state must be one of present, absent, rotated; got 'enabled'"),
+    ([dict(OKTA, previous="delete")], "previous must be one of revoke, keep"),
+    ([dict(OKTA, rotate_before_days=-1)], "rotate_before_days must be a whole number of days from 0 to 729"),
+    ([dict(OKTA, rotate_before_days="30")], "rotate_before_days must be a whole number"),
+    ([dict(OKTA, rotate_before_days=True)], "rotate_before_days must be a whole number"),
+    ([dict(OKTA, domains=["acme.com"])], "unknown key(s) domains; accepted keys: name, email_domains"),
+    (["okta"], "resolver_scim_tokens[0] must be a dict"),
+    ("okta", "resolver_scim_tokens must be a list"),
+])
+def test_bad_entries_name_the_entry_and_what_is_accepted(declared, fragment):
+    with pytest.raises(InputError) as caught:
+        validate_entries(declared, "resolver_scim_tokens")
+    assert fragment in str(caught.value)
+
+
+def test_absent_entries_need_no_domains_and_defaults_are_filled_in():
+    [okta, gone] = validate_entries([{"name": "okta", "email_domains": ["ACME.com "]}, {"name": "old", "state": "absent"}])
+    assert okta == {"name": "okta", "email_domains": ["acme.com"], "state": "present", "rotate_before_days": 30,
+                    "previous": "revoke"}
+    assert gone["email_domains"] == []
+
+
+@given(st.text(min_size=1, max_size=40))
+def test_store_keys_are_safe_file_names_and_distinct(name):
+    key = store_key(name)
+    assert "/" not in key and not key.startswith(".") and key
+    if key == name:
+        assert all(c.isalnum() or c in "._-" for c in name)
+    else:
+        assert store_key(name + "x") != key
