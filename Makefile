@@ -8,11 +8,12 @@ DIST := $(TMP)/dist
 # Tests import and run the collection from the work tree via pytest-ansible's collection injection.
 PYTEST := cd $(CURDIR) && NO_PROXY=127.0.0.1,localhost,::1 $(BIN)/pytest
 
-.PHONY: help venv collection install demo test units integration sanity lint changelog-lint clean
+.PHONY: help venv collection install demo bench test units integration sanity lint changelog-lint clean
 
 help:
 	@echo "make demo   - start the Resolver emulator and run the help article's procedure as a playbook"
 	@echo "make test   - unit + integration tests (real ansible-playbook against the emulator) + sanity"
+	@echo "make bench  - wall time and API requests of the role vs hand-written baselines (docs/performance.md)"
 	@echo "make units | integration | lint | sanity | collection | clean"
 
 $(BIN)/.installed: requirements-dev.txt
@@ -32,6 +33,10 @@ install: collection
 
 demo: install
 	PATH=$(BIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(TMP)/collections hacking/demo.sh
+
+# Benchmarks (not tests): the role vs hand-written baselines; BENCH_ARGS="--full --runs 5" for the whole grid.
+bench: install
+	cd $(CURDIR) && $(BIN)/python tests/benchmarks/bench.py $(BENCH_ARGS)
 
 units: venv
 	$(PYTEST) tests/unit

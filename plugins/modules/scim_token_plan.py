@@ -182,7 +182,7 @@ from ansible_collections.resolver.scim.plugins.module_utils.org_plan import plan
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import InputError, utcnow
 
 ARGUMENT_SPEC = dict(
-    tokens=dict(type="list", elements="dict", required=True),
+    tokens=dict(type="list", elements="dict", required=True, no_log=False),
     exclusive=dict(type="bool", default=False),
     stored=dict(type="dict"),
     heal_unstored=dict(type="bool", default=True),

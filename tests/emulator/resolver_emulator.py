@@ -17,7 +17,8 @@ Test-only control routes live under /_emulator/ and are never part of the emulat
   POST /_emulator/faults  [{rule}, ...]    inject faults; DELETE clears them
   POST /_emulator/tokens  {"org_id", "name", "email_domains"}  plant a token out of band (its secret is
                                            only in /_emulator/secrets)
-  GET  /_emulator/tokens                   every token ever created, with "deleted" flags (no secrets)
+  GET  /_emulator/tokens                   every token ever created, with "deleted" flags (no secrets);
+                                           DELETE forgets them all
   GET  /_emulator/log     DELETE clears    request log: method, path, status, connection (no bodies)
   GET  /_emulator/secrets                  every API key, password and token value issued (for leak scans)
 
@@ -505,6 +506,8 @@ class Handler(BaseHTTPRequestHandler):
                 view = state.plant_token(org, owner, body["name"], sorted(body["email_domains"]))
                 view.pop("token")
                 return view
+            if method == "DELETE":  # forget every token (benchmarks start each create-all run from nothing)
+                state.tokens = {}
             return {"tokens": [dict(state.token_view(t), deleted=t["deleted"], orgId=t["orgId"])
                                for t in sorted(state.tokens.values(), key=lambda t: t["id"])]}
         if path == "/_emulator/log":

@@ -40,8 +40,9 @@ def live_by_org(emulator):
     return result
 
 
-def assert_store_matches_live(emulator, store, orgs=ORGS):
+def assert_store_matches_live(emulator, store, orgs=None):
     """Exactly one live token per declared name, and the store holds that token's working value."""
+    orgs = orgs or ORGS
     live = live_by_org(emulator)
     stored = records(store)
     for org, org_id in orgs.items():
@@ -188,8 +189,8 @@ def test_none_store_hands_values_to_the_play(ansible, emulator, tmp_path):
     out = tmp_path / "handed.json"
     play = [{"hosts": "resolver_orgs", "gather_facts": False, "tasks": [
         {"name": "converge", "ansible.builtin.include_role": {"name": "resolver.scim.scim_tokens"}},
-        {"name": "my own store", "ansible.builtin.copy": {"content": "{{ scim_tokens_new_tokens | to_json }}",
-                                                           "dest": str(out), "mode": "0600"}, "no_log": True}]}]
+        {"name": "my own store", "no_log": True, "ansible.builtin.copy": {
+            "content": "{{ scim_tokens_new_tokens | to_json }}", "dest": str(out), "mode": "0600"}}]}]
     rc, results, output = ansible.playbook(play, inventory=inventory, verbosity=4)
     assert rc == 0, output[-3000:]
     handed = json.loads(out.read_text())
