@@ -77,16 +77,30 @@ def execute(api, plan, name, email_domains, now, check_mode, membership_id=None,
         membership_id = membership_id or api.caller_membership_id()
         new_token, secret = create_token_once(api, membership_id, name, email_domains, {t.id for t in tokens})
         result["token"] = secret
-        if verify_url and not api.token_works(verify_url, secret):
-            result.update(current_fields(new_token, now), previous_token_ids=[])
-            raise TokenRunFailed(
-                "The new token %s was created but does not authenticate at %s (verify=true), so the previous "
-                "token(s) %s were kept. The new token is returned in 'token' so that it is not lost; check the "
-                "SCIM endpoint (scim_url) and the org's SSO setup, then run again."
-                % (new_token.id, verify_url, ", ".join(str(t.id) for t in previous) or "(none)"), result)
+        if verify_url:
+            try:
+                works, problem = api.token_works(verify_url, secret), "does not authenticate at %s" % verify_url
+            except ResolverError as exc:
+                works, problem = False, "could not be checked at %s (%s)" % (verify_url, exc.message)
+            if not works:
+                result.update(current_fields(new_token, now), previous_token_ids=[])
+                raise TokenRunFailed(
+                    "The new token %s was created but %s (verify=true), so the previous token(s) %s were kept. "
+                    "The new token is returned in 'token' so that it is not lost; check the SCIM endpoint "
+                    "(scim_url) and the org's SSO setup, then run again."
+                    % (new_token.id, problem, ", ".join(str(t.id) for t in previous) or "(none)"), result)
     if not check_mode:
         for token in plan.revoke:
-            api.delete_token(token.id)
+            try:
+                api.delete_token(token.id)
+            except ResolverError as exc:
+                if secret is None:
+                    raise
+                # The new token exists: its value must reach the caller even though the revocation failed.
+                result.update(current_fields(new_token, now))
+                raise TokenRunFailed("The new token %s was created, but revoking token %s failed (%s). The new token "
+                                     "is returned in 'token'; run again to revoke the old one."
+                                     % (new_token.id, token.id, exc.message), result)
 
     if plan.create:
         current = new_token

@@ -8,7 +8,7 @@ Starts the emulator with 50 orgs, then for N declared tokens and O orgs (invento
   drift_check    playbooks/drift_check.yml --check
   uri_baseline   the same reads written by hand with ansible.builtin.uri (one list request per declared token)
   token_loop     resolver.scim.scim_token called once per declared token in a loop
-Each figure is the median of --runs runs. Prints a table, writes JSON, and checks the targets of docs/performance.md.
+Each figure is the median of --runs runs (role_create: one run where the baselines are skipped). Prints a table, writes JSON, and checks the targets of docs/performance.md.
 
     python tests/benchmarks/bench.py [--runs 3] [--full] [--out tests/output/bench/bench.json]
 """
@@ -120,7 +120,7 @@ def measure(emulator, playbook, inventory, runs, extra=(), expect_rc=0, before=N
             "connections": int(statistics.median(connections)), "runs": runs}
 
 
-def bench_cell(emulator, n, orgs, latency, runs, work):
+def bench_cell(emulator, n, orgs, latency, runs, work, baselines=True):
     cell_dir = os.path.join(work, "n%d-o%d-l%d" % (n, orgs, latency))
     store = os.path.join(cell_dir, "store")
     hosts = org_inventory.org_hosts(emulator.ready, emulator.ready["url"], orgs)
@@ -137,24 +137,30 @@ def bench_cell(emulator, n, orgs, latency, runs, work):
         shutil.rmtree(store, ignore_errors=True)
 
     emulator.control("POST", "config", {"latency_ms": latency})
-    results = {"role_create": measure(emulator, converge, inventory, runs, before=wipe)}
+    # Creating everything is slow and only a reference: one run unless --full, after one setup run otherwise.
+    results = {"role_create": measure(emulator, converge, inventory, runs if baselines else 1, before=wipe)}
     results["role_noop"] = measure(emulator, converge, inventory, runs)
     results["drift_check"] = measure(emulator, os.path.join(REPO, "playbooks", "drift_check.yml"), inventory, runs,
                                      extra=["--check", "-e", "drift_report=" + os.path.join(cell_dir, "drift.json")])
-    results["uri_baseline"] = measure(emulator, os.path.join(cell_dir, "uri.yml"), inventory, runs)
-    results["token_loop"] = measure(emulator, os.path.join(cell_dir, "loop.yml"), inventory, runs)
+    if baselines:
+        results["uri_baseline"] = measure(emulator, os.path.join(cell_dir, "uri.yml"), inventory, runs)
+        results["token_loop"] = measure(emulator, os.path.join(cell_dir, "loop.yml"), inventory, runs)
     emulator.control("POST", "config", {"latency_ms": 0})
     wipe()
     return [dict(scenario=name, n=n, orgs=orgs, latency_ms=latency, **figures) for name, figures in results.items()]
 
 
 def cells(full):
-    """(N, orgs, latency) to measure: every N at one org, and every org count at N=10; the whole grid with --full."""
-    grid = [(n, orgs) for n in (1, 10, 50) for orgs in (1, 10, 50)] if full else \
-        [(1, 1), (10, 1), (50, 1), (10, 10), (10, 50)]
-    chosen = [(n, orgs, 0) for n, orgs in grid]
-    chosen += [(n, orgs, 100) for n, orgs in grid if full or orgs == 1]
-    return chosen
+    """(N, orgs, latency, baselines) to measure.
+
+    Default: every N at one org with all scenarios; 10 and 50 orgs at N=10 for the role only; 100 ms for N=1 and 10
+    at one org. --full: the whole grid, every scenario, both latencies (about an hour).
+    """
+    if full:
+        grid = [(n, orgs) for n in (1, 10, 50) for orgs in (1, 10, 50)]
+        return [(n, orgs, latency, True) for latency in (0, 100) for n, orgs in grid]
+    chosen = [(1, 1, 0, True), (10, 1, 0, True), (50, 1, 0, True), (10, 10, 0, False), (10, 50, 0, False)]
+    return chosen + [(1, 1, 100, True), (10, 1, 100, True)]
 
 
 def find(rows, scenario, n, orgs, latency):
@@ -214,9 +220,9 @@ def main(argv=None):
     work = tempfile.mkdtemp(prefix="resolver-bench-work-")
     rows = []
     try:
-        for n, orgs, latency in cells(args.full):
+        for n, orgs, latency, baselines in cells(args.full):
             started = time.monotonic()
-            rows += bench_cell(emulator, n, orgs, latency, args.runs, work)
+            rows += bench_cell(emulator, n, orgs, latency, args.runs, work, baselines)
             print("measured N=%d orgs=%d latency=%dms in %.0f s" % (n, orgs, latency, time.monotonic() - started),
                   flush=True)
     finally:

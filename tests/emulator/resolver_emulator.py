@@ -23,7 +23,8 @@ Test-only control routes live under /_emulator/ and are never part of the emulat
   GET  /_emulator/secrets                  every API key, password and token value issued (for leak scans)
 
 A fault rule: {"method": "POST", "path": "^/user/scimTokens$", "skip": 0, "count": 1, "status": 503,
-"retry_after": 1, "delay": 0, "drop": false, "malformed": false, "act": false}. ``act`` does the real work
+"retry_after": 1, "delay": 0, "drop": false, "malformed": false, "act": false, "org": 2}. ``org`` (optional)
+limits the rule to requests made for that org. ``act`` does the real work
 before the fault (a create that succeeds on the server while its answer is lost); ``drop`` resets the
 connection instead of answering; ``delay`` sleeps before answering.
 """
@@ -259,9 +260,20 @@ class State:
 
     # ----- faults -----------------------------------------------------------------------------------
 
-    def take_fault(self, method, path):
+    def caller_org(self, headers):
+        """The org a request acts for (API key, session or SCIM token), or None; lets a fault hit one org only."""
+        credential = headers.get("x-api-key") or bearer(headers)
+        membership_id = self.api_keys.get(credential) or self.sessions.get(credential, {}).get("membership_id")
+        if membership_id is not None:
+            return self.memberships[membership_id]["orgId"]
+        token = next((t for t in self.tokens.values() if t["secret"] == credential), None)
+        return token["orgId"] if token else None
+
+    def take_fault(self, method, path, headers):
         for rule in self.faults:
             if rule.get("method", method).upper() != method or not re.search(rule.get("path", ""), path):
+                continue
+            if "org" in rule and rule["org"] != self.caller_org(headers):
                 continue
             if rule.get("skip", 0) > 0:
                 rule["skip"] -= 1
@@ -354,7 +366,7 @@ class Handler(BaseHTTPRequestHandler):
             if state.config["latency_ms"]:
                 time.sleep(state.config["latency_ms"] / 1000.0)
             with state.lock:
-                fault = state.take_fault(method, api_path or path)
+                fault = state.take_fault(method, api_path or path, self.headers)
             if fault and not fault.get("act"):
                 return self.apply_fault(fault, None)
             if api_path is None:
