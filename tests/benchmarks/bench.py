@@ -8,7 +8,8 @@ Starts the emulator with 50 orgs, then for N declared tokens and O orgs (invento
   drift_check    playbooks/drift_check.yml --check
   uri_baseline   the same reads written by hand with ansible.builtin.uri (one list request per declared token)
   token_loop     resolver.scim.scim_token called once per declared token in a loop
-Each figure is the median of --runs runs (role_create: one run where the baselines are skipped). Prints a table, writes JSON, and checks the targets of docs/performance.md.
+Each figure is the median of --runs runs (role_create: one run where the baselines are skipped).
+Prints a table, writes JSON, and checks the targets of docs/performance.md.
 
     python tests/benchmarks/bench.py [--runs 3] [--full] [--out tests/output/bench/bench.json]
 """
@@ -183,12 +184,12 @@ def targets(rows):
     slow = find(rows, "role_noop", 10, 1, 100)
     modules_talking = 2  # org_membership_info and scim_token_plan
     checks.append(("one connection per module run (keep-alive)", role["connections"] <= modules_talking,
-                   "%d connections for %d requests in %d module runs" % (role["connections"], role["requests"],
-                                                                        modules_talking)))
+                   "%d connections for %d requests in %d module runs"
+                   % (role["connections"], role["requests"], modules_talking)))
     checks.append(("N=10 no-change converge at 100 ms latency costs <= ~5 round trips more than at 0 ms",
                    slow["seconds"] - role["seconds"] <= 0.5 + 0.25,
-                   "%.2f s - %.2f s = %.2f s (5 round trips = 0.50 s)" % (slow["seconds"], role["seconds"],
-                                                                          slow["seconds"] - role["seconds"])))
+                   "%.2f s - %.2f s = %.2f s (5 round trips = 0.50 s)"
+                   % (slow["seconds"], role["seconds"], slow["seconds"] - role["seconds"])))
     many = find(rows, "role_noop", 10, 50, 0)
     checks.append(("50 orgs with --forks 10 take <= 7x one org", many["seconds"] <= 7 * role["seconds"],
                    "%.2f s vs %.2f s (%.1fx)" % (many["seconds"], role["seconds"], many["seconds"] / role["seconds"])))
@@ -196,11 +197,12 @@ def targets(rows):
 
 
 def table(rows):
-    lines = ["%-13s %4s %5s %8s %9s %9s %12s" % ("scenario", "N", "orgs", "latency", "seconds", "requests",
-                                                "connections")]
+    header = ("scenario", "N", "orgs", "latency", "seconds", "requests", "connections")
+    lines = ["%-13s %4s %5s %8s %9s %9s %12s" % header]
     for row in sorted(rows, key=lambda r: (r["latency_ms"], r["orgs"], r["n"], SCENARIOS.index(r["scenario"]))):
-        lines.append("%-13s %4d %5d %6dms %9.2f %9d %12d" % (row["scenario"], row["n"], row["orgs"], row["latency_ms"],
-                                                           row["seconds"], row["requests"], row["connections"]))
+        lines.append("%-13s %4d %5d %6dms %9.2f %9d %12d"
+                     % (row["scenario"], row["n"], row["orgs"], row["latency_ms"], row["seconds"], row["requests"],
+                        row["connections"]))
     return "\n".join(lines)
 
 
