@@ -94,9 +94,8 @@ def _entry_plan(entry, tokens, now, stored, heal_unstored, rotate):
                   rotate_before_days=entry["rotate_before_days"], previous=entry["previous"])
     action, reason = plan.action, plan.reason
     current = plan.current
-    if (stored is not None and heal_unstored and current is not None and not plan.create
-            and stored.get(entry["name"]) != current.id):
-        held = stored.get(entry["name"])
+    held = stored.get(entry["name"]) if stored is not None else None
+    if stored is not None and heal_unstored and current is not None and not plan.create and held != current.id:
         action = "healed"
         reason = ("the store holds no value for the live token %s" % current.id if held is None else
                   "the store holds token %s, not the live token %s" % (held, current.id))
@@ -118,7 +117,8 @@ def plan_org(entries, tokens, now, stored=None, exclusive=False, heal_unstored=T
     """
     planned = [_entry_plan(entry, tokens, now, stored, heal_unstored, set(rotate)) for entry in entries]
     declared = {entry["name"] for entry in entries}
-    undeclared = sorted((t for t in tokens if t.name not in declared), key=lambda t: (t.name, t.sort_key()))
+    ordered = sorted(tokens, key=lambda t: (t.name, t.sort_key()))
+    undeclared = [t for t in ordered if t.name not in declared]
     if exclusive:
         for name in sorted({t.name for t in undeclared}):
             ids = [t.id for t in undeclared if t.name == name]
@@ -149,5 +149,5 @@ def plan_org(entries, tokens, now, stored=None, exclusive=False, heal_unstored=T
         # Drift means exactly "a converge would change something".
         "drifted": bool(actions),
         "next_expiry": iso(min(expiries)) if expiries else None,
-        "tokens": [t.as_dict(now) for t in sorted(tokens, key=lambda t: (t.name, t.sort_key()))],
+        "tokens": [t.as_dict(now) for t in ordered],
     }

@@ -134,9 +134,14 @@ entries:
       description: What the secret store must do, C(write), C(remove), or null.
       type: str
       sample: write
+    store_key:
+      description: A file-system-safe key for the name (names with other characters get a short hash appended).
+      type: str
+      sample: okta
   sample: [{"name": "okta", "email_domains": ["acme.com"], "state": "present", "rotate_before_days": 30,
             "previous": "revoke", "action": "none", "reason": "token 1042 is live for 700 days more",
-            "module_state": "present", "create": false, "current_token_id": 1042, "revoke_ids": [], "store": null}]
+            "module_state": "present", "create": false, "current_token_id": 1042, "revoke_ids": [], "store": null,
+            "store_key": "okta"}]
 actions:
   description: The RV(entries) whose action is not C(none).
   returned: success
