@@ -2,6 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Shared fixtures: the Resolver emulator on a free port, and a runner for real ansible-playbook runs."""
 
+import itertools
 import json
 import os
 import subprocess
@@ -119,7 +120,8 @@ class Ansible:
     def __init__(self, tmp_path, emulator):
         self.tmp_path = tmp_path
         self.emulator = emulator
-        self.runs = 0
+        # itertools.count is thread-safe, so tests may run playbooks side by side.
+        self.runs = itertools.count(1)
         self.outputs = []
 
     def connection(self, org=1, admin=True, **extra):
@@ -129,8 +131,7 @@ class Ansible:
 
     def playbook(self, playbook, check=False, diff=False, verbosity=0, env=None, extra_args=(), inventory=None):
         """Run a playbook (a path, or a list of plays to write out); return (rc, results, output)."""
-        self.runs += 1
-        run_dir = self.tmp_path / ("run%02d" % self.runs)
+        run_dir = self.tmp_path / ("run%02d" % next(self.runs))
         run_dir.mkdir()
         if not isinstance(playbook, str):
             path = run_dir / "playbook.yml"
@@ -174,8 +175,8 @@ class Ansible:
             hosts[name].update(extra)
         variables = {"resolver_scim_token_store_dir": str(store_dir or self.tmp_path / "store"), "resolver_timeout": 5}
         variables.update(group_vars or {})
-        self.runs += 1
-        return org_inventory.write_inventory(str(self.tmp_path / ("inventory%02d" % self.runs)), hosts, variables)
+        return org_inventory.write_inventory(str(self.tmp_path / ("inventory%02d" % next(self.runs))), hosts,
+                                             variables)
 
     def run_playbook(self, name, inventory, check=False, diff=False, verbosity=0, extra_vars=None, env=None):
         """Run one of the collection's playbooks (playbooks/NAME.yml) over an inventory."""

@@ -170,6 +170,31 @@ class ResolverApi:
             "raw": data,
         }
 
+    def membership_facts(self, user_id=None, org_id=None):
+        """A user's org membership (default: the caller's, in the caller's org) as module results.
+
+        Reading a membership needs an Administrator, so a caller whose membership reads without ``isAdmin``
+        is reported as one (docs/api-assumptions.md).
+        """
+        identity = self.whoami()
+        user_id = user_id or identity["user_id"]
+        org_id = org_id or identity["org_id"]
+        is_caller = user_id == identity["user_id"] and org_id == identity["org_id"]
+        membership = self.membership(org_id, user_id)
+        is_admin = membership["is_admin"]
+        if is_admin is None and is_caller:
+            is_admin = True
+        return dict(
+            user_id=user_id,
+            email=identity["email"] if is_caller else membership["raw"].get("email"),
+            org_id=org_id,
+            org_name=identity["org_name"] if org_id == identity["org_id"] else None,
+            org_membership_id=membership["org_membership_id"],
+            is_admin=is_admin,
+            active=membership["active"],
+            membership=membership["raw"],
+        )
+
     def caller_membership_id(self):
         identity = self.whoami()
         return self.membership(identity["org_id"], identity["user_id"])["org_membership_id"]

@@ -103,25 +103,7 @@ from ansible_collections.resolver.scim.plugins.module_utils.module import resolv
 
 
 def run(module, api):
-    identity = api.whoami()
-    user_id = module.params["user_id"] or identity["user_id"]
-    org_id = module.params["org_id"] or identity["org_id"]
-    is_caller = user_id == identity["user_id"] and org_id == identity["org_id"]
-    membership = api.membership(org_id, user_id)
-    is_admin = membership["is_admin"]
-    if is_admin is None and is_caller:
-        is_admin = True
-    result = dict(
-        user_id=user_id,
-        email=identity["email"] if is_caller else membership["raw"].get("email"),
-        org_id=org_id,
-        org_name=identity["org_name"] if org_id == identity["org_id"] else None,
-        org_membership_id=membership["org_membership_id"],
-        is_admin=is_admin,
-        active=membership["active"],
-        membership=membership["raw"],
-    )
-    return False, result, None
+    return False, api.membership_facts(module.params["user_id"], module.params["org_id"]), None
 
 
 def main():

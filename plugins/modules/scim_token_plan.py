@@ -47,6 +47,14 @@ options:
     type: list
     elements: str
     default: []
+  require_admin:
+    description:
+      - Before planning, read the caller's org membership (two more requests, on the same connection) and fail
+        unless the caller is an Administrator of the org, the only role that may change SCIM tokens. The membership
+        is returned in RV(membership).
+      - The C(resolver.scim.scim_tokens) role sets this, so that one module run per org does the whole read.
+    type: bool
+    default: false
   label:
     description: How error messages name O(tokens), for example V(resolver_scim_tokens) when a role calls this module.
     type: str
@@ -58,6 +66,7 @@ extends_documentation_fragment:
 seealso:
   - module: resolver.scim.scim_token
   - module: resolver.scim.scim_token_info
+  - module: resolver.scim.org_membership_info
 """
 
 EXAMPLES = r"""
@@ -180,8 +189,15 @@ tokens:
   type: list
   elements: dict
   sample: []
+membership:
+  description: The caller's org membership, as M(resolver.scim.org_membership_info) returns it.
+  returned: when O(require_admin=true)
+  type: dict
+  sample: {"user_id": 4711, "email": "scim-automation@acme.com", "org_id": 12, "org_name": "Acme Corp",
+           "org_membership_id": 3456, "is_admin": true, "active": true, "membership": {"id": 3456}}
 """
 
+from ansible_collections.resolver.scim.plugins.module_utils.client import PermissionDeniedError
 from ansible_collections.resolver.scim.plugins.module_utils.module import resolver_module, run_module
 from ansible_collections.resolver.scim.plugins.module_utils.org_plan import plan_org, validate_entries
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import InputError, utcnow
@@ -192,6 +208,7 @@ ARGUMENT_SPEC = dict(
     stored=dict(type="dict"),
     heal_unstored=dict(type="bool", default=True),
     rotate=dict(type="list", elements="str", default=[]),
+    require_admin=dict(type="bool", default=False),
     label=dict(type="str", default="tokens"),
 )
 
@@ -209,8 +226,17 @@ def run(module, api):
             stored = dict((name, int(token_id)) for name, token_id in stored.items() if token_id is not None)
         except (TypeError, ValueError):
             raise InputError("stored must map token names to token ids (whole numbers).")
+    membership = None
+    if params["require_admin"]:
+        membership = api.membership_facts()
+        if not membership["is_admin"]:
+            raise PermissionDeniedError("%s is not an Administrator of org %s (%s); only Administrators manage SCIM tokens. Use "
+                             "the API key or account of a dedicated Administrator service account."
+                             % (membership["email"], membership["org_id"], membership["org_name"]))
     result = plan_org(entries, api.list_tokens(), utcnow(), stored=stored, exclusive=params["exclusive"],
                       heal_unstored=params["heal_unstored"], rotate=params["rotate"])
+    if membership is not None:
+        result["membership"] = membership
     return False, result, None
 
 

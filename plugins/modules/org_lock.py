@@ -1,0 +1,168 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, resolver.scim contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: org_lock
+short_description: Serialise the runs that change one Resolver org's SCIM tokens
+version_added: 0.1.0
+description:
+  - Takes or releases a lock directory on the host that runs it, so that two runs changing the same org's tokens
+    at the same time (two AWX jobs, a scheduled converge and a manual rotate) take turns instead of each issuing a
+    token. The role M(resolver.scim.scim_tokens) locks an org only when its plan has something to do, and plans
+    again under the lock.
+  - Creating a directory is atomic, also on NFS, so exactly one run holds the lock. The others wait up to
+    O(timeout) seconds and then fail with the holder's process, host and start time.
+  - A lock older than O(stale_after) seconds (left by a run that was killed) is broken, with a warning.
+  - The lock only protects runs that share the file system of O(path). Runs on different machines (AWX execution
+    nodes) need a shared O(path) or must not run at the same time (AWX job templates do not by default).
+  - Talks to no API; it is not in the C(resolver.scim.resolver) action group.
+author:
+  - resolver.scim maintainers (@resolver-scim)
+options:
+  path:
+    description: The lock directory, for example C(~/.resolver-scim/tokens/acme-prod.lock). Its parent is created.
+    type: path
+    required: true
+  state:
+    description: V(locked) takes the lock, waiting for another holder; V(unlocked) releases it.
+    type: str
+    choices: [locked, unlocked]
+    default: locked
+  owner:
+    description:
+      - With O(state=unlocked), the RV(owner) that O(state=locked) returned. A lock that another run holds (or that
+        was broken as stale and taken by another run) is left alone.
+    type: str
+  timeout:
+    description: Seconds to wait for another run to release the lock.
+    type: int
+    default: 900
+  stale_after:
+    description: Seconds after which a lock is taken to be left by a dead run and broken. Keep it above the longest
+      run you expect.
+    type: int
+    default: 3600
+  description:
+    description: Shown to a run that waits for this lock, for example the playbook and org.
+    type: str
+    default: ""
+attributes:
+  check_mode:
+    description: In check mode nothing is locked; nothing is changed that a lock would protect.
+    support: full
+  diff_mode:
+    description: A lock is not state; there is nothing to diff.
+    support: none
+notes:
+  - The module never reports a change, because a run removes its lock before it ends; only its warnings tell.
+seealso:
+  - module: resolver.scim.scim_token_plan
+  - module: resolver.scim.scim_token
+"""
+
+EXAMPLES = r"""
+- name: Change the org's tokens one run at a time
+  block:
+    - name: Lock the org
+      resolver.scim.org_lock:
+        path: "~/.resolver-scim/tokens/{{ inventory_hostname }}.lock"
+        description: "converge of {{ inventory_hostname }}"
+      register: org_lock
+
+    - name: Issue the token
+      resolver.scim.scim_token:
+        name: okta
+        email_domains: [acme.com]
+  always:
+    - name: Release the org
+      resolver.scim.org_lock:
+        path: "~/.resolver-scim/tokens/{{ inventory_hostname }}.lock"
+        state: unlocked
+        owner: "{{ org_lock.owner | default(omit) }}"
+"""
+
+RETURN = r"""
+owner:
+  description: Identifies this run's hold on the lock; pass it to O(state=unlocked). Empty in check mode.
+  returned: state is locked
+  type: str
+  sample: 6f1c0b0e6a2d4c1e9f3b8a7d5c4e2f10
+waited:
+  description: Seconds spent waiting for another run.
+  returned: state is locked
+  type: float
+  sample: 12.5
+released:
+  description: Whether this run's lock was found and removed.
+  returned: state is unlocked
+  type: bool
+  sample: true
+"""
+
+import datetime
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.resolver.scim.plugins.module_utils import org_lock
+
+
+def held_since(holder):
+    if not holder:
+        return "a run that has not written its owner file yet"
+    return "pid %s on %s (%s), since %s" % (holder.get("pid"), holder.get("host"),
+                                           holder.get("description") or "no description",
+                                           _iso(holder.get("since")))
+
+
+def _iso(seconds):
+    try:
+        return datetime.datetime.fromtimestamp(float(seconds), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (TypeError, ValueError):
+        return "an unknown time"
+
+
+def run(module):
+    params = module.params
+    for option in ("timeout", "stale_after"):
+        if params[option] < 0:
+            module.fail_json(msg="%s must be a number of seconds, 0 or more; got %s." % (option, params[option]))
+    if params["state"] == "unlocked":
+        if not params["owner"]:
+            module.fail_json(msg="state=unlocked needs owner, the owner returned when the lock was taken.")
+        released = False if module.check_mode else org_lock.release(params["path"], params["owner"])
+        return {"changed": False, "released": released}
+    if module.check_mode:
+        return {"changed": False, "owner": "", "waited": 0.0}
+    try:
+        owner, waited, broken = org_lock.acquire(params["path"], params["timeout"], params["stale_after"],
+                                                 description=params["description"])
+    except org_lock.LockTimeout as exc:
+        module.fail_json(msg="%s is still locked by %s after waiting %s seconds. If that run is no longer alive, "
+                             "remove the directory %s." % (params["path"], held_since(exc.args[0]),
+                                                          params["timeout"], params["path"]))
+    except OSError as exc:
+        module.fail_json(msg="Cannot create the lock %s: %s." % (params["path"], exc.strerror))
+    for holder in broken:
+        module.warn("Broke a stale lock %s held by %s." % (params["path"], held_since(holder)))
+    return {"changed": False, "owner": owner["owner"], "waited": round(waited, 3)}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", required=True),
+            state=dict(type="str", choices=["locked", "unlocked"], default="locked"),
+            owner=dict(type="str", no_log=False),
+            timeout=dict(type="int", default=900),
+            stale_after=dict(type="int", default=3600),
+            description=dict(type="str", default=""),
+        ),
+        supports_check_mode=True,
+    )
+    module.exit_json(**run(module))
+
+
+if __name__ == "__main__":
+    main()
