@@ -5,16 +5,20 @@ PYTHON ?= $(shell hacking/find-python.sh)
 BIN := $(VENV)/bin
 TMP := $(CURDIR)/.tmp
 DIST := $(TMP)/dist
+# awx.awx for linting playbooks/awx_configure.yml (hacking/fetch-awx-collection.sh).
+AWX_COLLECTIONS := $(TMP)/awx
+AWX_MARKER := $(AWX_COLLECTIONS)/ansible_collections/awx/awx/meta/runtime.yml
 # Tests import and run the collection from the work tree via pytest-ansible's collection injection.
 PYTEST := cd $(CURDIR) && NO_PROXY=127.0.0.1,localhost,::1 $(BIN)/pytest
 
-.PHONY: help venv collection install demo bench test units integration sanity lint changelog-lint clean
+.PHONY: help venv collection install demo bench test units integration sanity lint changelog-lint awx-check ee \
+	packaging clean
 
 help:
 	@echo "make demo   - start the Resolver emulator and run the help article's procedure as a playbook"
 	@echo "make test   - unit + integration tests (real ansible-playbook against the emulator) + sanity"
 	@echo "make bench  - wall time and API requests of the role vs hand-written baselines (docs/performance.md)"
-	@echo "make units | integration | lint | sanity | collection | clean"
+	@echo "make units | integration | lint | sanity | awx-check | ee | packaging | collection | clean"
 
 $(BIN)/.installed: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,14 +51,35 @@ integration: venv
 sanity: venv
 	VENV=$(VENV) hacking/sanity.sh
 
+$(AWX_MARKER): hacking/fetch-awx-collection.sh | venv
+	rm -rf $(AWX_COLLECTIONS)
+	hacking/fetch-awx-collection.sh $(BIN)/python $(AWX_COLLECTIONS)
+
 # ansible-lint's production profile over the role and playbooks users run (.ansible-lint).
-lint: venv
-	cd $(CURDIR) && $(BIN)/ansible-lint roles playbooks
+lint: venv $(AWX_MARKER)
+	cd $(CURDIR) && ANSIBLE_COLLECTIONS_PATH=$(AWX_COLLECTIONS) $(BIN)/ansible-lint roles playbooks
+
+# The AWX configuration playbook cannot run without a controller: check it resolves against awx.awx (lint above).
+awx-check: venv $(AWX_MARKER)
+	cd $(CURDIR) && ANSIBLE_COLLECTIONS_PATH=$(AWX_COLLECTIONS) $(BIN)/ansible-playbook --syntax-check \
+		-i localhost, playbooks/awx_configure.yml
+
+# The execution environment definition: ansible-builder writes its build context (no container engine needed).
+ee: collection
+	rm -rf $(TMP)/ee && mkdir -p $(TMP)/ee
+	cp extensions/ee/execution-environment.yml $(DIST)/resolver-scim-*.tar.gz $(TMP)/ee/
+	$(BIN)/ansible-builder create -f $(TMP)/ee/execution-environment.yml --context $(TMP)/ee/context
+	grep -q "ansible-galaxy collection install" $(TMP)/ee/context/Containerfile
+	test -s $(TMP)/ee/context/_build/collections/resolver-scim-*.tar.gz
+
+# Galaxy-quality packaging: the installed tarball through galaxy-importer and antsibull-docs, and the docs build.
+packaging: install
+	VENV=$(VENV) PYTHON=$(PYTHON) hacking/packaging.sh $(DIST) $(TMP)
 
 changelog-lint: venv
 	$(BIN)/antsibull-changelog lint
 
-test: units integration lint changelog-lint sanity
+test: units integration lint awx-check ee packaging changelog-lint sanity
 
 clean:
 	rm -rf $(TMP) collections tests/output .pytest_cache .ansible

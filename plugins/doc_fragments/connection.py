@@ -82,6 +82,8 @@ options:
 requirements:
   - requests (Python library, on the host that runs the module)
 notes:
+  - An environment variable that is set but empty counts as unset (an AWX credential injects every variable of its
+    type, the unused ones empty).
   - Proxies are taken from the usual E(HTTPS_PROXY), E(HTTP_PROXY) and E(NO_PROXY) environment variables.
   - Secrets (O(api_key), O(password), session and SCIM tokens) never appear in messages or diffs.
 """

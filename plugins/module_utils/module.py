@@ -5,7 +5,7 @@
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleFallbackNotFound, AnsibleModule, missing_required_lib
 
 from ansible_collections.resolver.scim.plugins.module_utils.api import DOMAIN_FORMATS, ResolverApi
 from ansible_collections.resolver.scim.plugins.module_utils.client import (
@@ -16,6 +16,17 @@ from ansible_collections.resolver.scim.plugins.module_utils.client import (
     ResolverError,
 )
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import InputError
+
+
+
+def env_fallback(*names):
+    """Like ansible's env_fallback, but an empty variable counts as unset: an AWX credential injects every field
+    of its type, so an API-key credential still sets RESOLVER_ORG_ID="" (which would not convert to an int)."""
+    for name in names:
+        if os.environ.get(name):
+            return os.environ[name]
+    raise AnsibleFallbackNotFound
+
 
 # The one table of connection options; documented in plugins/doc_fragments/connection.py.
 CONNECTION_ARGUMENT_SPEC = dict(
