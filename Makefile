@@ -67,17 +67,21 @@ awx-check: venv $(AWX_MARKER)
 # The execution environment definition: ansible-builder writes its build context (no container engine needed).
 ee: collection
 	rm -rf $(TMP)/ee && mkdir -p $(TMP)/ee
-	cp extensions/ee/execution-environment.yml $(DIST)/resolver-scim-*.tar.gz $(TMP)/ee/
-	$(BIN)/ansible-builder create -f $(TMP)/ee/execution-environment.yml --context $(TMP)/ee/context
+	cp extensions/ee/execution-environment.yml $(TMP)/ee/
+	cp $(DIST)/resolver-scim-*.tar.gz $(TMP)/ee/resolver-scim.tar.gz
+	$(BIN)/ansible-builder create -f $(TMP)/ee/execution-environment.yml --context $(TMP)/ee/context \
+		--output-filename Containerfile
 	grep -q "ansible-galaxy collection install" $(TMP)/ee/context/Containerfile
-	test -s $(TMP)/ee/context/_build/collections/resolver-scim-*.tar.gz
+	grep -q "/build/collections/resolver-scim.tar.gz" $(TMP)/ee/context/_build/requirements.yml
+	test -s $(TMP)/ee/context/_build/collections/resolver-scim.tar.gz
 
 # Galaxy-quality packaging: the installed tarball through galaxy-importer and antsibull-docs, and the docs build.
 packaging: install
-	VENV=$(VENV) PYTHON=$(PYTHON) hacking/packaging.sh $(DIST) $(TMP)
+	PYTHON=$(PYTHON) hacking/packaging.sh $(DIST) $(TMP)
 
 changelog-lint: venv
 	$(BIN)/antsibull-changelog lint
+	$(BIN)/antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
 
 test: units integration lint awx-check ee packaging changelog-lint sanity
 

@@ -10,7 +10,7 @@ version_added: 0.1.0
 description:
   - Takes or releases a lock directory on the host that runs it, so that two runs changing the same org's tokens
     at the same time (two AWX jobs, a scheduled converge and a manual rotate) take turns instead of each issuing a
-    token. The role M(resolver.scim.scim_tokens) locks an org only when its plan has something to do, and plans
+    token. The role C(resolver.scim.scim_tokens) locks an org only when its plan has something to do, and plans
     again under the lock.
   - Creating a directory is atomic, also on NFS, so exactly one run holds the lock. The others wait up to
     O(timeout) seconds and then fail with the holder's process, host and start time.
