@@ -18,7 +18,6 @@ from ansible_collections.resolver.scim.plugins.module_utils.client import (
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import InputError
 
 
-
 def env_fallback(*names):
     """Like ansible's env_fallback, but an empty variable counts as unset: an AWX credential injects every field
     of its type, so an API-key credential still sets RESOLVER_ORG_ID="" (which would not convert to an int)."""

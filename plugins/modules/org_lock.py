@@ -111,9 +111,8 @@ from ansible_collections.resolver.scim.plugins.module_utils import org_lock
 def held_since(holder):
     if not holder:
         return "a run that has not written its owner file yet"
-    return "pid %s on %s (%s), since %s" % (holder.get("pid"), holder.get("host"),
-                                           holder.get("description") or "no description",
-                                           _iso(holder.get("since")))
+    return "pid %s on %s (%s), since %s" % (
+        holder.get("pid"), holder.get("host"), holder.get("description") or "no description", _iso(holder.get("since")))
 
 
 def _iso(seconds):
@@ -140,8 +139,8 @@ def run(module):
                                                  description=params["description"])
     except org_lock.LockTimeout as exc:
         module.fail_json(msg="%s is still locked by %s after waiting %s seconds. If that run is no longer alive, "
-                             "remove the directory %s." % (params["path"], held_since(exc.args[0]),
-                                                          params["timeout"], params["path"]))
+                             "remove the directory %s."
+                             % (params["path"], held_since(exc.args[0]), params["timeout"], params["path"]))
     except OSError as exc:
         module.fail_json(msg="Cannot create the lock %s: %s." % (params["path"], exc.strerror))
     for holder in broken:

@@ -230,9 +230,10 @@ def run(module, api):
     if params["require_admin"]:
         membership = api.membership_facts()
         if not membership["is_admin"]:
-            raise PermissionDeniedError("%s is not an Administrator of org %s (%s); only Administrators manage SCIM tokens. Use "
-                             "the API key or account of a dedicated Administrator service account."
-                             % (membership["email"], membership["org_id"], membership["org_name"]))
+            raise PermissionDeniedError(
+                "%s is not an Administrator of org %s (%s); only Administrators manage SCIM tokens. Use the API key or "
+                "account of a dedicated Administrator service account."
+                % (membership["email"], membership["org_id"], membership["org_name"]))
     result = plan_org(entries, api.list_tokens(), utcnow(), stored=stored, exclusive=params["exclusive"],
                       heal_unstored=params["heal_unstored"], rotate=params["rotate"])
     if membership is not None:

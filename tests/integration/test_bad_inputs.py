@@ -130,9 +130,10 @@ def write_report(rows):
     os.makedirs(out, exist_ok=True)
     lines = ["| # | where | bad input | failed before any change | message names it | traceback |",
              "|---|---|---|---|---|---|"]
-    lines += ["| %d | %s | %s | %s | %s | %s |" % (i, r["where"], r["case"], "yes" if r["no_change"] else "NO",
-                                                  "yes" if r["named"] else "NO", "yes" if r["traceback"] else "no")
-              for i, r in enumerate(rows, 1)]
+    yes_no = {True: "yes", False: "NO"}
+    for i, r in enumerate(rows, 1):
+        cells = (i, r["where"], r["case"], yes_no[r["no_change"]], yes_no[r["named"]], "yes" if r["traceback"] else "no")
+        lines.append("| %d | %s | %s | %s | %s | %s |" % cells)
     with open(os.path.join(out, "bad_inputs.md"), "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
     with open(os.path.join(out, "bad_inputs.json"), "w", encoding="utf-8") as handle:

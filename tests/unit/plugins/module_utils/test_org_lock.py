@@ -14,7 +14,7 @@ from ansible_collections.resolver.scim.plugins.module_utils import org_lock
 
 def _hold_and_count(path, counter_path, rounds):
     """Take the lock, then check nobody else is inside (a read-modify-write that interleaving would break)."""
-    for _ in range(rounds):
+    for _round in range(rounds):
         owner, _waited, _broken = org_lock.acquire(path, timeout=60, stale_after=3600, poll=0.001)
         with open(counter_path, encoding="utf-8") as handle:
             value = int(handle.read())
@@ -30,7 +30,7 @@ def test_one_holder_at_a_time_across_processes(tmp_path):
     path = str(tmp_path / "locks" / "org1.lock")
     counter = tmp_path / "counter"
     counter.write_text("0")
-    workers = [multiprocessing.Process(target=_hold_and_count, args=(path, str(counter), 25)) for _ in range(4)]
+    workers = [multiprocessing.Process(target=_hold_and_count, args=(path, str(counter), 25)) for _worker in range(4)]
     for worker in workers:
         worker.start()
     for worker in workers:
