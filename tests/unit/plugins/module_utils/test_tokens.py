@@ -290,3 +290,50 @@ def test_token_reader_on_arbitrary_json_gives_a_token_or_a_clean_error(data):
                                   ["acme.com,acme.org"]])
 def test_domains_from_either_wire_form(wire):
     assert domains_from_wire(wire) == ("acme.com", "acme.org")
+
+
+NOW = datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.timezone.utc)
+TOKEN_SETS = st.lists(st.tuples(st.sampled_from(["okta", "entra"]), st.integers(-800, 0),
+                                st.sampled_from([("acme.com",), ("acme.com", "acme.org"), ("other.com",)])),
+                      max_size=5)
+
+
+def _tokens(specs):
+    """Org tokens from (name, created days from NOW, domains), ids in creation order as Resolver assigns them."""
+    ordered = sorted(specs, key=lambda spec: spec[1])
+    return [ScimToken(id=i + 1, name=name, email_domains=domains, created=NOW + datetime.timedelta(days=days))
+            for i, (name, days, domains) in enumerate(ordered)]
+
+
+def _apply(plan, tokens, name, domains):
+    """What the org looks like after ``plan`` ran: the new token added, the revoked ones gone."""
+    revoked = {t.id for t in plan.revoke}
+    after = [t for t in tokens if t.id not in revoked]
+    if plan.create:
+        after.append(ScimToken(id=max([t.id for t in tokens] + [0]) + 1, name=name, email_domains=domains,
+                               created=NOW))
+    return after
+
+
+@given(TOKEN_SETS, st.sampled_from(["present", "absent", "rotated"]), st.sampled_from([("acme.com",),
+       ("acme.com", "acme.org")]), st.integers(0, 729), st.sampled_from(["revoke", "keep"]))
+def test_decision_converges_and_never_touches_newer_or_other_tokens(specs, state, domains, days, previous):
+    tokens = _tokens(specs)
+    plan = decide(state, "okta", tokens, NOW, email_domains=domains, rotate_before_days=days, previous=previous)
+    # Only tokens of this name are revoked, never the one kept as current, and keep/revoke do not overlap.
+    assert all(t.name == "okta" for t in plan.revoke + plan.keep)
+    assert plan.current is None or plan.current not in plan.revoke
+    assert not {t.id for t in plan.revoke} & {t.id for t in plan.keep}
+    if plan.create:
+        assert state != "absent" and plan.action in ("created", "renewed", "recreated", "rotated")
+    if previous == "keep" and plan.create:
+        assert plan.revoke == []
+    after = _apply(plan, tokens, "okta", domains)
+    if state == "absent":
+        assert not [t for t in after if t.name == "okta"]
+        return
+    # One run is enough: deciding again on the result has nothing left to create (rotated always creates).
+    again = decide("present", "okta", after, NOW, email_domains=domains, rotate_before_days=days, previous=previous)
+    assert not again.create, (plan, again)
+    if previous == "revoke":
+        assert again.action == "none" and [t.name for t in after].count("okta") == 1
