@@ -46,7 +46,7 @@ units: venv
 	$(PYTEST) tests/unit
 
 integration: venv
-	$(PYTEST) tests/integration
+	$(PYTEST) -n auto --dist loadgroup tests/integration
 
 sanity: venv
 	VENV=$(VENV) hacking/sanity.sh
