@@ -35,13 +35,11 @@ STEPS = {
 }
 TIMEOUT = 3
 OUTCOMES = []
-
-
-@pytest.fixture(scope="module")
-
 # The matrix's table is gathered in this process (OUTCOMES): under pytest-xdist all its cells run on one worker.
 pytestmark = pytest.mark.xdist_group("fault_matrix")
 
+
+@pytest.fixture(scope="module")
 def matrix_server():
     server = start_server(seed_orgs=len(FAULTS))
     yield server
