@@ -90,8 +90,8 @@ def test_converge_under_ansible_runner_with_injected_credentials(emulator, tmp_p
         "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
         "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"],
         "ANSIBLE_LOG_PATH": str(tmp_path / "ansible.log"),
+        # ansible-runner points the jsonfile fact cache into the job's artifacts (as AWX does), scanned with them.
         "ANSIBLE_CACHE_PLUGIN": "jsonfile",
-        "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(tmp_path / "fact_cache"),
         "NO_PROXY": "127.0.0.1,localhost,::1",
     })
     # The inventory carries no connection variable: only the injected environment does.
@@ -130,7 +130,6 @@ def test_converge_under_ansible_runner_with_injected_credentials(emulator, tmp_p
     secrets = emulator.secrets()
     assert admin["api_key"] in secrets and admin["password"] in secrets and len(secrets) >= 4
     assert [s[:6] for e in events for s in secrets if s in json.dumps(e)] == []
-    # The role sets no cacheable fact, so the cache stays empty unless something regresses; scanned all the same.
     assert os.path.getsize(str(tmp_path / "ansible.log")) > 0
     artifacts = str(tmp_path / "runner" / "artifacts")
     assert len(os.listdir(artifacts)) == 3
@@ -140,5 +139,4 @@ def test_converge_under_ansible_runner_with_injected_credentials(emulator, tmp_p
             leaked = {k for k, v in json.load(handle)["env"].items() if v in secrets}
         assert leaked and all(HIDDEN_ENV.search(k) for k in leaked), leaked
         os.remove(path)  # checked above: only under names AWX masks
-    assert scan([artifacts, str(tmp_path / "ansible.log")] + ([str(tmp_path / "fact_cache")] if os.path.isdir(
-        str(tmp_path / "fact_cache")) else []), secrets) == []
+    assert scan([artifacts, str(tmp_path / "ansible.log")], secrets) == []
