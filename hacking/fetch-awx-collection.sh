@@ -4,7 +4,7 @@
 set -euo pipefail
 python=${1:?usage: fetch-awx-collection.sh PYTHON DEST}
 dest=${2:?usage: fetch-awx-collection.sh PYTHON DEST}
-# ansible 12 and later no longer ship awx.awx; 11.13.0 carries awx.awx 24.6.1.
+# ansible 14 no longer ships awx.awx; 11.13.0 (an earlier line that does) carries awx.awx 24.6.1.
 ansible_package_version=11.13.0
 wheels="${dest}/wheels"
 "${python}" -m pip download --quiet --disable-pip-version-check --no-deps --only-binary :all: --dest "${wheels}" "ansible==${ansible_package_version}"
