@@ -196,8 +196,7 @@ class ResolverApi:
         )
 
     def caller_membership_id(self):
-        identity = self.whoami()
-        return self.membership(identity["org_id"], identity["user_id"])["org_membership_id"]
+        return self.membership_facts()["org_membership_id"]
 
     # ----- SCIM tokens ------------------------------------------------------------------------------
 

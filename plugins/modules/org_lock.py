@@ -106,6 +106,7 @@ import datetime
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.resolver.scim.plugins.module_utils import org_lock
+from ansible_collections.resolver.scim.plugins.module_utils.tokens import iso
 
 
 def held_since(holder):
@@ -117,7 +118,7 @@ def held_since(holder):
 
 def _iso(seconds):
     try:
-        return datetime.datetime.fromtimestamp(float(seconds), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return iso(datetime.datetime.fromtimestamp(float(seconds), datetime.timezone.utc))
     except (TypeError, ValueError):
         return "an unknown time"
 
