@@ -63,7 +63,7 @@ def current_fields(token, now):
     return fields
 
 
-def execute(api, plan, name, email_domains, now, check_mode, membership_id=None, verify_url=None, tokens=()):
+def execute_token_plan(api, plan, name, email_domains, now, check_mode, membership_id=None, verify_url=None, tokens=()):
     """Carry out ``plan``; return (result, diff). In check mode nothing is sent but the decision is the same."""
     mine = named(tokens, name)
     before = {"name": name, "tokens": [token_view(t, now) for t in mine]}

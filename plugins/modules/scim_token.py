@@ -224,17 +224,18 @@ diff:
            "after": {"name": "okta", "tokens": [{"id": 1043, "fingerprint": "sha256:0a1b2c3d4e5f"}]}}
 """
 
+import copy
+
 from ansible_collections.resolver.scim.plugins.module_utils.client import check_url
 from ansible_collections.resolver.scim.plugins.module_utils.module import resolver_module, run_module
 from ansible_collections.resolver.scim.plugins.module_utils.token_service import (
     TokenRunFailed,
     default_scim_url,
-    execute,
+    execute_token_plan,
 )
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import (
-    PREVIOUS_CHOICES,
     RECREATE_CHOICES,
-    STATES,
+    TOKEN_ENTRY_OPTIONS,
     InputError,
     check_days,
     check_name,
@@ -244,12 +245,8 @@ from ansible_collections.resolver.scim.plugins.module_utils.tokens import (
 )
 
 ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    email_domains=dict(type="list", elements="str"),
-    state=dict(type="str", choices=list(STATES), default="present"),
-    rotate_before_days=dict(type="int", default=30),
+    copy.deepcopy(TOKEN_ENTRY_OPTIONS),
     recreate=dict(type="str", choices=list(RECREATE_CHOICES), default="on_change"),
-    previous=dict(type="str", choices=list(PREVIOUS_CHOICES), default="revoke"),
     verify=dict(type="bool", default=False),
     scim_url=dict(type="str"),
     org_membership_id=dict(type="int"),
@@ -287,7 +284,7 @@ def run(module, api):
                   previous=params["previous"], token_id=params["token_id"])
     if plan.failure:
         raise TokenRunFailed(plan.failure, {"action": plan.action, "reason": plan.reason})
-    result, diff = execute(api, plan, params["name"], domains, now, module.check_mode,
+    result, diff = execute_token_plan(api, plan, params["name"], domains, now, module.check_mode,
                            membership_id=params["org_membership_id"], verify_url=verify_url, tokens=tokens)
     return plan.changed, result, diff
 

@@ -38,8 +38,18 @@ options:
         (action C(healed)), so that no live token exists whose value nobody holds. Leave it out when nothing is
         stored.
     type: dict
+  store_records:
+    description:
+      - The records a token store read returns, one per stored token, each with C(name), C(token_id) and C(org_id)
+        (and C(source), a location to name in messages). Never the token value.
+      - The plan uses the one record of each name that belongs to this org. A record of another org, or a name
+        recorded twice, is reported in RV(store_problems) and a warning and is not used, so a stray copy cannot
+        make a run replace a token that an identity provider is using.
+      - Mutually exclusive with O(stored); the C(resolver.scim.scim_tokens) role passes this.
+    type: list
+    elements: dict
   heal_unstored:
-    description: Plan to replace a live token whose value the store (O(stored)) does not hold.
+    description: Plan to replace a live token whose value the store (O(stored) or O(store_records)) does not hold.
     type: bool
     default: true
   rotate:
@@ -56,7 +66,9 @@ options:
     type: bool
     default: false
   label:
-    description: How error messages name O(tokens), for example V(resolver_scim_tokens) when a role calls this module.
+    description:
+      - How error messages name O(tokens). Meant for the C(resolver.scim.scim_tokens) role, which sets
+        V(resolver_scim_tokens) so that its users read the name of their own variable.
     type: str
     default: tokens
 extends_documentation_fragment:
@@ -144,12 +156,26 @@ entries:
       type: str
       sample: write
     store_key:
-      description: A file-system-safe key for the name (names with other characters get a short hash appended).
+      description:
+        - A file-system-safe key for the name, at most 100 characters (names with other characters, or longer
+          ones, are shortened and get a short hash appended).
       type: str
       sample: okta
+    current_expires:
+      description: Expiry of the current token before the action (ISO 8601, UTC), if there is one.
+      type: str
+      sample: "2028-11-28T12:00:00Z"
+    issue:
+      description:
+        - The M(resolver.scim.scim_token) arguments that carry out a creating action, or null. Outside check mode
+          they keep the replaced tokens (C(previous=keep)) so that they can be revoked once the new value is stored.
+      type: dict
+      sample: {"name": "okta", "email_domains": ["acme.com"], "state": "present", "rotate_before_days": 30,
+               "previous": "keep"}
   sample: [{"name": "okta", "email_domains": ["acme.com"], "state": "present", "rotate_before_days": 30,
             "previous": "revoke", "action": "none", "reason": "token 1042 is live for 700 days more",
-            "module_state": "present", "create": false, "current_token_id": 1042, "revoke_ids": [], "store": null,
+            "module_state": "present", "create": false, "current_token_id": 1042,
+            "current_expires": "2028-10-30T12:00:00Z", "revoke_ids": [], "issue": null, "store": null,
             "store_key": "okta"}]
 actions:
   description: The RV(entries) whose action is not C(none).
@@ -168,13 +194,15 @@ drift:
     - Drift by category, each a list of C(name) and C(reason) (C(expired) lists C(name), C(token_id), C(expires)).
     - C(missing) no live token; C(expiring) inside C(rotate_before_days); C(domain_mismatch) other domains;
       C(unstored) the store does not hold the live token; C(superseded) older tokens of a name;
-      C(extra) declared absent or, with O(exclusive), not declared; C(expired) expired tokens of declared names.
+      C(extra) declared absent or, with O(exclusive), not declared; C(expired) expired tokens of declared names;
+      C(unknown_expiry) a current token listed without an expiry or creation date (a converge cannot fix it, so
+      it is reported instead of being trusted never to expire).
   returned: success
   type: dict
   sample: {"missing": [], "expiring": [{"name": "okta", "reason": "token 1042 expires in 12 days"}], "expired": [],
-           "domain_mismatch": [], "unstored": [], "superseded": [], "extra": []}
+           "domain_mismatch": [], "unstored": [], "superseded": [], "extra": [], "unknown_expiry": []}
 drifted:
-  description: Whether a converge would change anything (RV(actions) is not empty).
+  description: Whether a converge would change anything (RV(actions) is not empty), or a current token's expiry is unknown.
   returned: success
   type: bool
   sample: true
@@ -189,6 +217,22 @@ tokens:
   type: list
   elements: dict
   sample: []
+store_problems:
+  description: Store records that were not used (another org's record, a name recorded twice), one sentence each.
+  returned: success
+  type: list
+  elements: str
+  sample: []
+exclusive:
+  description: The O(exclusive) this plan was made with (a drift report lists undeclared tokens only without it).
+  returned: success
+  type: bool
+  sample: false
+api_url:
+  description: The Resolver Core API base URL the plan read (with the org id it identifies the org).
+  returned: success
+  type: str
+  sample: https://acme.resolver.com/api
 membership:
   description: The caller's org membership, as M(resolver.scim.org_membership_info) returns it.
   returned: when O(require_admin=true)
@@ -197,20 +241,37 @@ membership:
            "org_membership_id": 3456, "is_admin": true, "active": true, "membership": {"id": 3456}}
 """
 
+import copy
+
 from ansible_collections.resolver.scim.plugins.module_utils.client import PermissionDeniedError
 from ansible_collections.resolver.scim.plugins.module_utils.module import resolver_module, run_module
-from ansible_collections.resolver.scim.plugins.module_utils.org_plan import plan_org, validate_entries
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import InputError, utcnow
+from ansible_collections.resolver.scim.plugins.module_utils.org_plan import held_ids, plan_org, validate_entries
+from ansible_collections.resolver.scim.plugins.module_utils.tokens import TOKEN_ENTRY_OPTIONS, InputError, utcnow
 
 ARGUMENT_SPEC = dict(
-    tokens=dict(type="list", elements="dict", required=True, no_log=False),
+    tokens=dict(type="list", elements="dict", required=True, no_log=False, options=copy.deepcopy(TOKEN_ENTRY_OPTIONS)),
     exclusive=dict(type="bool", default=False),
     stored=dict(type="dict"),
+    store_records=dict(type="list", elements="dict"),
     heal_unstored=dict(type="bool", default=True),
     rotate=dict(type="list", elements="str", default=[]),
     require_admin=dict(type="bool", default=False),
     label=dict(type="str", default="tokens"),
 )
+
+
+def stored_ids(params, api, membership):
+    """{name: token id} the store holds (None: nothing is stored), and the problems found in its records."""
+    if params["store_records"] is not None:
+        org_id = membership["org_id"] if membership else api.whoami()["org_id"]
+        return held_ids(params["store_records"], org_id)
+    stored = params["stored"]
+    if stored is None:
+        return None, []
+    try:
+        return dict((name, int(token_id)) for name, token_id in stored.items() if token_id is not None), []
+    except (TypeError, ValueError):
+        raise InputError("stored must map token names to token ids (whole numbers).")
 
 
 def run(module, api):
@@ -220,12 +281,8 @@ def run(module, api):
     if unknown:
         raise InputError("rotate names %s, which %s does not declare; declared: %s."
                          % (", ".join(unknown), params["label"], ", ".join(e["name"] for e in entries) or "none"))
-    stored = params["stored"]
-    if stored is not None:
-        try:
-            stored = dict((name, int(token_id)) for name, token_id in stored.items() if token_id is not None)
-        except (TypeError, ValueError):
-            raise InputError("stored must map token names to token ids (whole numbers).")
+    if params["stored"] is not None and params["store_records"] is not None:
+        raise InputError("stored and store_records are mutually exclusive; give one.")
     membership = None
     if params["require_admin"]:
         membership = api.membership_facts()
@@ -234,8 +291,14 @@ def run(module, api):
                 "%s is not an Administrator of org %s (%s); only Administrators manage SCIM tokens. Use the API key or "
                 "account of a dedicated Administrator service account."
                 % (membership["email"], membership["org_id"], membership["org_name"]))
+    stored, problems = stored_ids(params, api, membership)
+    for problem in problems:
+        module.warn(problem)
     result = plan_org(entries, api.list_tokens(), utcnow(), stored=stored, exclusive=params["exclusive"],
-                      heal_unstored=params["heal_unstored"], rotate=params["rotate"])
+                      heal_unstored=params["heal_unstored"], rotate=params["rotate"], check_mode=module.check_mode)
+    result["store_problems"] = problems
+    result["api_url"] = api.client.base_url
+    result["exclusive"] = params["exclusive"]
     if membership is not None:
         result["membership"] = membership
     return False, result, None

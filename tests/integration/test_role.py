@@ -58,6 +58,28 @@ def assert_store_matches_live(emulator, store, orgs=None):
     assert stat.S_IMODE(os.stat(os.path.join(store, next(iter(orgs)))).st_mode) == 0o700
 
 
+def summary(results):
+    """The converge summary by org: {org: [the org's line, then one line per action or failure]}."""
+    lines = [r for r in results if r["task"].endswith("Show the summary of all orgs")][-1]["result"]["msg"]
+    orgs, current = {}, None
+    for line in lines:
+        if not line.startswith(" ") and ": " in line:
+            current = line.split(": ", 1)[0]
+        if current:
+            orgs.setdefault(current, []).append(line.strip())
+    return orgs
+
+
+def actions(results, org):
+    """{token name: action} that the summary lists for an org."""
+    found = {}
+    for line in summary(results)[org][1:]:
+        match = re.match(r"^(\w+) (\S+): ", line)
+        if match and match.group(1) != "FAILED":
+            found[match.group(2)] = match.group(1)
+    return found
+
+
 def assert_no_secret(ansible, emulator):
     secrets = emulator.secrets()
     assert len(secrets) > 6
@@ -80,7 +102,9 @@ def test_converge_drift_heal_lifecycle(ansible, emulator, tmp_path):
     rc, results, output = ansible.run_playbook("converge", inventory, verbosity=4)
     assert rc == 0, output[-3000:]
     assert_store_matches_live(emulator, store)
-    assert re.search(r"org1-acme\s+okta,entra-id\s+-\s+-\s+-\s+-\s+20\d\d-", output)
+    assert actions(results, "org1-acme") == {"okta": "created", "entra-id": "created"}
+    assert re.match(r"org1-acme: changed; .*next expiry 20\d\d-", summary(results)["org1-acme"][0])
+    assert all(len(line) <= 100 for lines in summary(results).values() for line in lines)
 
     # again: nothing to do, no mutating request, three reads per org whatever the number of tokens
     emulator.clear_log()
@@ -96,7 +120,7 @@ def test_converge_drift_heal_lifecycle(ansible, emulator, tmp_path):
     rc, results, output = ansible.run_playbook("drift_check", inventory, check=True, verbosity=4,
                                                extra_vars={"drift_report": str(report)})
     assert rc != 0
-    assert re.search(r"org2-globex\s+yes\s+-\s+okta,entra-id", output), output[-3000:]
+    assert re.search(r"org2-globex: DRIFTED \(expiring\)", output), output[-3000:]
     assert "expiring okta: token" in output and "inside rotate_before_days=30" in output
     assert emulator.mutating() == []
     data = json.loads(report.read_text())
@@ -109,7 +133,8 @@ def test_converge_drift_heal_lifecycle(ansible, emulator, tmp_path):
     assert rc == 0, output[-3000:]
     assert_store_matches_live(emulator, store)
     assert emulator.scim_status(old["org1-acme"]["okta"]["token"]) == 401
-    assert re.search(r"org1-acme\s+-\s+okta,entra-id\s+", output)
+    assert actions(results, "org1-acme") == {"okta": "renewed", "entra-id": "renewed"}
+    assert "then revoke %s" % old["org1-acme"]["okta"]["token_id"] in "\n".join(summary(results)["org1-acme"])
 
     # the drift check now passes
     rc, results, output = ansible.run_playbook("drift_check", inventory, check=True,
@@ -126,33 +151,42 @@ def test_converge_drift_heal_lifecycle(ansible, emulator, tmp_path):
     assert "legacy" not in live_by_org(emulator)[1]
     assert_store_matches_live(emulator, store)
 
-    # the store fails after Resolver issued new tokens for org1: org1 fails, the old okta token stays live,
-    # the other orgs are unaffected, and nothing in the store is revoked
+    # the store lost org1's okta record: the drift check says so, and the next converge heals it with a fresh
+    # token, stored, every other okta token revoked
+    os.remove(os.path.join(store, "org1-acme", "okta.json"))
+    rc, results, output = ansible.run_playbook("drift_check", inventory, check=True)
+    assert rc != 0 and "unstored okta: the store holds no value for the live token" in output
+    rc, results, output = ansible.run_playbook("converge", inventory, verbosity=4)
+    assert rc == 0, output[-3000:]
+    assert_store_matches_live(emulator, store)
+    assert actions(results, "org1-acme") == {"okta": "healed"}
+
+    # a store that cannot take the new values fails the org before anything is issued: the old tokens stay live
+    # and stored, the other orgs are unaffected
     org1 = [t["id"] for t in emulator.tokens() if t["orgId"] == 1]
     emulator.age_tokens(705, ids=org1)
     okta_record = os.path.join(store, "org1-acme", "okta.json")
     os.remove(okta_record)
-    os.mkdir(okta_record)  # the atomic rename onto a directory fails
+    os.mkdir(okta_record)
+    emulator.clear_log()
     rc, results, output = ansible.run_playbook("converge", inventory, verbosity=4)
     counters = recap(output)
     assert rc != 0 and counters["org1-acme"]["failed"] == 1
     assert counters["org2-globex"]["failed"] == 0 and counters["org3-initech"]["failed"] == 0
-    assert re.search(r"org1-acme\s+FAILED", output)
+    assert "%s exists but is not a regular file" % okta_record in output
+    assert summary(results)["org1-acme"][0].startswith("org1-acme: FAILED")
+    assert emulator.mutating() == []
     live = live_by_org(emulator)
-    assert len(live[1]["okta"]) == 2 and len(live[1]["entra-id"]) == 2  # nothing revoked before it was stored
+    assert len(live[1]["okta"]) == 1 and len(live[1]["entra-id"]) == 1
     for record in records(store)["org1-acme"].values():
         assert emulator.scim_status(record["token"]) == 200
 
-    # the drift check sees that the store does not hold the live okta token
-    rc, results, output = ansible.run_playbook("drift_check", inventory, check=True)
-    assert rc != 0 and "unstored okta: the store holds no value for the live token" in output
-
-    # the next converge heals: a fresh okta token, stored, and every other okta token revoked
+    # once the path is free, the converge renews both
     os.rmdir(okta_record)
     rc, results, output = ansible.run_playbook("converge", inventory, verbosity=4)
     assert rc == 0, output[-3000:]
     assert_store_matches_live(emulator, store)
-    assert re.search(r"org1-acme\s+-\s+-\s+okta\s+entra-id\s+", output)
+    assert actions(results, "org1-acme") == {"okta": "renewed", "entra-id": "renewed"}
 
     assert_no_secret(ansible, emulator)
 
@@ -189,15 +223,22 @@ def test_vault_store(ansible, emulator, tmp_path):
 def test_none_store_hands_values_to_the_play(ansible, emulator, tmp_path):
     inventory = ansible.inventory(orgs=1, group_vars={"resolver_scim_token_store": "none"})
     out = tmp_path / "handed.json"
+    again = tmp_path / "handed-again.json"
     play = [{"hosts": "resolver_orgs", "gather_facts": False, "tasks": [
         {"name": "converge", "ansible.builtin.include_role": {"name": "resolver.scim.scim_tokens"}},
         {"name": "my own store", "no_log": True, "ansible.builtin.copy": {
-            "content": "{{ scim_tokens_new_tokens | to_json }}", "dest": str(out), "mode": "0600"}}]}]
+            "content": "{{ resolver_scim_new_tokens | to_json }}", "dest": str(out), "mode": "0600"}},
+        # The role again in the same play: nothing to issue, and nothing of the first run is handed over twice.
+        {"name": "converge again", "ansible.builtin.include_role": {"name": "resolver.scim.scim_tokens"}},
+        {"name": "my own store again", "no_log": True, "ansible.builtin.copy": {
+            "content": "{{ resolver_scim_new_tokens | to_json }}", "dest": str(again), "mode": "0600"}}]}]
     rc, results, output = ansible.playbook(play, inventory=inventory, verbosity=4)
     assert rc == 0, output[-3000:]
     handed = json.loads(out.read_text())
     assert sorted(t["name"] for t in handed) == list(DECLARED)
     assert all(emulator.scim_status(t["token"]) == 200 for t in handed)
+    assert json.loads(again.read_text()) == []
+    assert sorted(t["name"] for t in emulator.tokens()) == list(DECLARED)
     # Nothing written but the org's lock, which lives next to where a store would be and is gone after the run.
     assert not [p for p in (tmp_path / "store").rglob("*") if p.is_file()]
     assert_no_secret(ansible, emulator)
@@ -250,7 +291,8 @@ def test_concurrent_converges_of_the_same_orgs_take_turns(ansible, emulator, tmp
     assert sorted((t["orgId"], t["name"]) for t in issued) == sorted((o, n) for o in orgs.values() for n in DECLARED)
     assert_store_matches_live(emulator, str(tmp_path / "store"), orgs=orgs)
     # Both runs saw work to do, so both locked; the one that waited found nothing left after planning again.
-    locks = [r["result"] for _rc, results, _output in runs for r in results if "Lock the org" in r["task"]]
+    locks = [item for _rc, results, _output in runs for r in results if "Lock the orgs" in r["task"]
+             for item in r["result"]["results"]]
     assert len(locks) == 4 and max(lock["waited"] for lock in locks) > 0
     assert not [entry for entry in os.listdir(str(tmp_path / "store")) if entry.endswith(".lock")]
 

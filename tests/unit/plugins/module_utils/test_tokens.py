@@ -15,7 +15,7 @@ from ansible_collections.resolver.scim.plugins.module_utils.api import (
     token_from_wire,
 )
 from ansible_collections.resolver.scim.plugins.module_utils.client import ResponseFormatError
-from ansible_collections.resolver.scim.plugins.module_utils.token_service import execute
+from ansible_collections.resolver.scim.plugins.module_utils.token_service import execute_token_plan
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import (
     InputError,
     ScimToken,
@@ -103,7 +103,7 @@ def test_decision_table(state, situation, previous):
 
 
 class RecordingApi:
-    """Stands in for ResolverApi (not for requests): records what execute() asks of Resolver."""
+    """Stands in for ResolverApi (not for requests): records what execute_token_plan() asks of Resolver."""
 
     def __init__(self):
         self.calls = []
@@ -126,8 +126,8 @@ def test_check_mode_sends_nothing_and_reports_the_same(state, situation):
     tokens = SITUATIONS[situation]
     plan = decide(state, "okta", tokens, NOW, email_domains=DOMAINS)
     dry, real = RecordingApi(), RecordingApi()
-    dry_result, dry_diff = execute(dry, plan, "okta", DOMAINS, NOW, True, tokens=tokens)
-    real_result = execute(real, plan, "okta", DOMAINS, NOW, False, tokens=tokens)[0]
+    dry_result, dry_diff = execute_token_plan(dry, plan, "okta", DOMAINS, NOW, True, tokens=tokens)
+    real_result = execute_token_plan(real, plan, "okta", DOMAINS, NOW, False, tokens=tokens)[0]
     assert dry.calls == []
     assert "token" not in dry_result and "s3cr3t" not in repr(dry_diff)
     assert (dry_result["action"], dry_result["reason"]) == (real_result["action"], real_result["reason"])
