@@ -9,6 +9,8 @@ import re
 import stat
 import time
 
+import yaml
+
 ORGS = {"org1-acme": 1, "org2-globex": 2, "org3-initech": 3}
 DECLARED = ("entra-id", "okta")
 
@@ -307,3 +309,75 @@ def test_a_held_lock_fails_the_run_with_its_holder(ansible, emulator, tmp_path):
     assert rc != 0
     assert "still locked by pid 4242 on awx-node-2 (converge)" in output
     assert emulator.mutating() == [] and lock.is_dir()
+
+
+def test_overlapping_multi_org_converges_never_deadlock(ansible, emulator, tmp_path):
+    """Two converges of the same three orgs, listed in opposite orders, started together again and again: locks
+    are taken in one global order, so neither run holds one org while waiting for the other's (issue 17.6)."""
+    orgs = {"org1-acme": 1, "org2-globex": 2, "org3-initech": 3}
+    forward = ansible.inventory(orgs=3, group_vars={"resolver_scim_lock_timeout": 120})
+    backward = ansible.inventory(orgs=3, group_vars={"resolver_scim_lock_timeout": 120})
+    hosts = os.path.join(backward, "hosts.yml")
+    with open(hosts, encoding="utf-8") as handle:
+        inventory = yaml.safe_load(handle)
+    group = inventory["resolver_orgs"]
+    group["hosts"] = dict(reversed(list(group["hosts"].items())))
+    with open(hosts, "w", encoding="utf-8") as handle:
+        yaml.safe_dump(inventory, handle, sort_keys=False)
+    emulator.control("POST", "config", {"latency_ms": 100})
+    trials, hangs = 3, 0
+    for trial in range(trials):
+        if trial:
+            emulator.age_tokens(705)
+        started = time.monotonic()
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            runs = list(pool.map(lambda inv: ansible.run_playbook("converge", inv), [forward, backward]))
+        for rc, _results, output in runs:
+            hangs += "is still locked by" in output
+            assert rc == 0, output[-3000:]
+        assert time.monotonic() - started < 120
+        assert_store_matches_live(emulator, str(tmp_path / "store"), orgs=orgs)
+    emulator.control("POST", "config", {"latency_ms": 0})
+    assert hangs == 0
+    # Each trial issued exactly one token per name and org: nobody issued twice while the other held the lock.
+    issued = emulator.tokens(live_only=False)
+    assert len(issued) == trials * len(orgs) * len(DECLARED)
+
+
+def test_a_store_of_your_own_and_a_store_that_fails_to_write(ansible, emulator, tmp_path):
+    """docs/examples/custom-store works as a store; a store whose write fails costs no live token (17.4)."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    example = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "examples", "custom-store")
+    inventory = ansible.inventory(orgs=1, group_vars={"resolver_scim_token_store": "custom",
+                                                      "resolver_scim_token_store_tasks": os.path.abspath(example),
+                                                      "my_store_dir": str(mine)})
+    rc, results, output = ansible.run_playbook("converge", inventory, verbosity=4)
+    assert rc == 0, output[-3000:]
+    held = {r["name"]: r["token_id"] for r in json.loads((mine / "org1-acme.ids.json").read_text())}
+    live = live_by_org(emulator)[1]
+    assert held == {name: ids[0] for name, ids in live.items()}
+    assert emulator.scim_status((mine / "org1-acme.okta.token").read_text().strip()) == 200
+    emulator.clear_log()
+    rc, results, output = ansible.run_playbook("converge", inventory)
+    assert rc == 0 and recap(output)["org1-acme"]["changed"] == 0 and emulator.mutating() == []
+
+    # A store whose write fails: the renewal's new tokens are revoked at once (their values are nowhere), the old
+    # ones stay live and stored, and the run fails naming each token and the step.
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for verb in ("read", "remove"):
+        (broken / ("%s.yml" % verb)).write_text(open(os.path.join(example, "%s.yml" % verb)).read())
+    (broken / "write.yml").write_text("---\n- name: Fail like an unreachable secrets manager\n"
+                                      "  ansible.builtin.fail:\n    msg: store unreachable\n")
+    failing = ansible.inventory(orgs=1, group_vars={"resolver_scim_token_store": "custom",
+                                                    "resolver_scim_token_store_tasks": str(broken),
+                                                    "my_store_dir": str(mine)})
+    emulator.age_tokens(705)
+    rc, results, output = ansible.run_playbook("converge", failing, verbosity=4)
+    assert rc != 0
+    assert "okta (store): the store did not take new token" in output
+    after = live_by_org(emulator)[1]
+    assert after == live, "the old tokens stay live and nothing new is left live"
+    assert emulator.scim_status((mine / "org1-acme.okta.token").read_text().strip()) == 200
+    assert_no_secret(ansible, emulator)
