@@ -225,17 +225,13 @@ diff:
 """
 
 from ansible_collections.resolver.scim.plugins.module_utils.client import check_url
+from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError, TokenRunFailed
 from ansible_collections.resolver.scim.plugins.module_utils.module import resolver_module, run_module
-from ansible_collections.resolver.scim.plugins.module_utils.token_service import (
-    TokenRunFailed,
-    default_scim_url,
-    execute,
-)
+from ansible_collections.resolver.scim.plugins.module_utils.token_service import default_scim_url, execute
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import (
     PREVIOUS_CHOICES,
     RECREATE_CHOICES,
     STATES,
-    InputError,
     check_days,
     check_name,
     decide,

@@ -197,10 +197,10 @@ membership:
            "org_membership_id": 3456, "is_admin": true, "active": true, "membership": {"id": 3456}}
 """
 
-from ansible_collections.resolver.scim.plugins.module_utils.client import PermissionDeniedError
+from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError, PermissionDeniedError
 from ansible_collections.resolver.scim.plugins.module_utils.module import resolver_module, run_module
 from ansible_collections.resolver.scim.plugins.module_utils.org_plan import plan_org, validate_entries
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import InputError, utcnow
+from ansible_collections.resolver.scim.plugins.module_utils.tokens import utcnow
 
 ARGUMENT_SPEC = dict(
     tokens=dict(type="list", elements="dict", required=True, no_log=False),
