@@ -10,7 +10,7 @@ docs/api-assumptions.md with the emulator switch that tests it.
 import datetime
 import re
 
-from ansible_collections.resolver.scim.plugins.module_utils.client import (
+from ansible_collections.resolver.scim.plugins.module_utils.errors import (
     ApiValidationError,
     NotFoundError,
     ResponseFormatError,

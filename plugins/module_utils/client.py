@@ -15,6 +15,21 @@ import traceback
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
+from ansible_collections.resolver.scim.plugins.module_utils.errors import (
+    ApiValidationError,
+    AuthenticationError,
+    ConfigurationError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ResolverError,
+    ResponseFormatError,
+    ServerError,
+    TLSError,
+    UncertainWriteError,
+    UnreachableError,
+)
+
 try:
     import requests
     HAS_REQUESTS = True
@@ -28,62 +43,6 @@ RETRYABLE_STATUSES = frozenset((429, 502, 503, 504))
 # A session token lives 15 minutes; renew it once it is older than this.
 SESSION_RENEW_AFTER = 12 * 60
 REDACTED = "********"
-
-
-class ResolverError(Exception):
-    """An expected failure, with a message that is safe to show (never a secret)."""
-
-    def __init__(self, message, status=None):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-
-    def __str__(self):
-        return self.message
-
-
-class ConfigurationError(ResolverError):
-    """The connection options cannot work; found before any request."""
-
-
-class AuthenticationError(ResolverError):
-    """Resolver refused the credential itself (bad key, bad password, no membership)."""
-
-
-class PermissionDeniedError(ResolverError):
-    """The credential is valid but may not do this (SCIM tokens need Administrator)."""
-
-
-class NotFoundError(ResolverError):
-    """The resource does not exist (or is not visible to this user)."""
-
-
-class ApiValidationError(ResolverError):
-    """Resolver refused the request content; the message carries its reason."""
-
-
-class RateLimitedError(ResolverError):
-    """Still rate limited when the retry budget ran out."""
-
-
-class ServerError(ResolverError):
-    """Resolver answered with a server error that retries did not clear."""
-
-
-class UnreachableError(ResolverError):
-    """No answer: DNS, refused connection, reset or timeout."""
-
-
-class TLSError(ResolverError):
-    """The server certificate was not accepted."""
-
-
-class ResponseFormatError(ResolverError):
-    """The answer was not in a shape this collection understands."""
-
-
-class UncertainWriteError(ResolverError):
-    """A write may or may not have taken effect; the caller must re-read to find out."""
 
 
 class RetryPolicy:

@@ -13,9 +13,8 @@ from ansible_collections.resolver.scim.plugins.module_utils.client import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
     ResolverClient,
-    ResolverError,
 )
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import InputError
+from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError, ResolverError
 
 
 def env_fallback(*names):

@@ -14,10 +14,10 @@ import hashlib
 import re
 import textwrap
 
+from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import (
     DEFAULT_ROTATE_BEFORE_DAYS,
     TOKEN_ENTRY_OPTIONS,
-    InputError,
     check_days,
     check_name,
     current_token,

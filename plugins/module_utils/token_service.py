@@ -3,16 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Carry out a token plan against Resolver safely: create first, verify, revoke last; recover lost creates."""
 
-from ansible_collections.resolver.scim.plugins.module_utils.client import ResolverError, UncertainWriteError
+from ansible_collections.resolver.scim.plugins.module_utils.errors import ResolverError, TokenRunFailed, UncertainWriteError
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import fingerprint, iso, named
-
-
-class TokenRunFailed(ResolverError):
-    """The run must fail, but what it learned (a new token that failed verification) is returned too."""
-
-    def __init__(self, message, result=None):
-        super().__init__(message)
-        self.result = result or {}
 
 
 def default_scim_url(base_url):

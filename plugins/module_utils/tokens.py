@@ -7,6 +7,8 @@ import datetime
 import hashlib
 import re
 
+from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError
+
 STATES = ("present", "absent", "rotated")
 RECREATE_CHOICES = ("on_change", "never")
 PREVIOUS_CHOICES = ("revoke", "keep")
@@ -25,10 +27,6 @@ TOKEN_ENTRY_OPTIONS = dict(
 )
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _TLD = re.compile(r"^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
-
-
-class InputError(ValueError):
-    """A bad option value, found before any request; the message names the option and what is accepted."""
 
 
 def normalize_domains(values, option="email_domains"):

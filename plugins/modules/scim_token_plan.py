@@ -243,10 +243,10 @@ membership:
 
 import copy
 
-from ansible_collections.resolver.scim.plugins.module_utils.client import PermissionDeniedError
+from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError, PermissionDeniedError
 from ansible_collections.resolver.scim.plugins.module_utils.module import resolver_module, run_module
 from ansible_collections.resolver.scim.plugins.module_utils.org_plan import held_ids, plan_org, validate_entries
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import TOKEN_ENTRY_OPTIONS, InputError, utcnow
+from ansible_collections.resolver.scim.plugins.module_utils.tokens import TOKEN_ENTRY_OPTIONS, utcnow
 
 ARGUMENT_SPEC = dict(
     tokens=dict(type="list", elements="dict", required=True, no_log=False, options=copy.deepcopy(TOKEN_ENTRY_OPTIONS)),

@@ -9,20 +9,18 @@ import trustme
 
 from ansible_collections.resolver.scim.plugins.module_utils import client as client_mod
 from ansible_collections.resolver.scim.plugins.module_utils.api import ResolverApi
-from ansible_collections.resolver.scim.plugins.module_utils.client import (
+from ansible_collections.resolver.scim.plugins.module_utils.client import ResolverClient, RetryPolicy, parse_retry_after
+from ansible_collections.resolver.scim.plugins.module_utils.errors import (
     ApiValidationError,
     AuthenticationError,
     ConfigurationError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitedError,
-    ResolverClient,
-    RetryPolicy,
     ServerError,
     TLSError,
     UncertainWriteError,
     UnreachableError,
-    parse_retry_after,
 )
 
 from conftest import Emulator, start_server  # pylint: disable=wrong-import-order

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.resolver.scim.plugins.module_utils.org_plan import plan_org, store_key, validate_entries
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import InputError, ScimToken, decide, iso
+from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError
+from ansible_collections.resolver.scim.plugins.module_utils.tokens import ScimToken, decide, iso
 
 NOW = datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.timezone.utc)
 

@@ -14,10 +14,9 @@ from ansible_collections.resolver.scim.plugins.module_utils.api import (
     parse_timestamp,
     token_from_wire,
 )
-from ansible_collections.resolver.scim.plugins.module_utils.client import ResponseFormatError
+from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError, ResponseFormatError
 from ansible_collections.resolver.scim.plugins.module_utils.token_service import execute_token_plan
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import (
-    InputError,
     ScimToken,
     check_days,
     check_name,
