@@ -306,10 +306,9 @@ def summary_lines(orgs, check_mode=False):
             lines.extend(_wrapped("%s: FAILED - %s" % (name, org.get("error") or "see the failed task above"), ""))
             continue
         plan, final = org["plan"], org.get("final") or org["plan"]
-        if org.get("error") is not None and not failures:
-            failures = [{"message": org["error"]}]
+        error = org.get("error") if not failures else None
         unchanged = [e["name"] for e in plan["entries"] if e["action"] == "none"]
-        state = ("FAILED" if failures else
+        state = ("FAILED" if failures or error else
                  ("would change" if check_mode else "changed") if plan["actions"] else "unchanged")
         head = "%s: %s; %d declared, %d unchanged; next expiry %s" % (
             name, state, len([e for e in plan["entries"] if e["state"] != "absent" or e["action"] == "none"]),
@@ -321,8 +320,11 @@ def summary_lines(orgs, check_mode=False):
             if entry["create"] and revoked:
                 detail += "; then revoke %s" % ", ".join(str(i) for i in revoked)
             lines.extend(_wrapped(detail, "  "))
+        # The failed task above carries each message; the summary names what failed, once.
         for failure in failures:
-            lines.extend(_wrapped("FAILED %s" % failure["message"], "  "))
+            lines.extend(_wrapped("FAILED %s at the %s step" % (failure["name"], failure["step"]), "  "))
+        if error:
+            lines.extend(_wrapped("FAILED: %s" % error, "  "))
     if check_mode:
         lines.append("(check mode: what a converge would do; nothing was changed)")
     return lines

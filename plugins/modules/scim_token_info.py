@@ -106,6 +106,14 @@ expired:
   type: list
   elements: dict
   sample: []
+unknown_expiry:
+  description:
+    - Tokens that Resolver lists without an expiry or creation date, in the form of RV(tokens). Their renewal cannot
+      be planned, so they are reported (with a warning) instead of being trusted never to expire.
+  returned: success
+  type: list
+  elements: dict
+  sample: []
 duplicates:
   description: Names with more than one live token, and those tokens' ids (newest last).
   returned: success
@@ -134,13 +142,17 @@ def run(module, api):
     for token in listed:
         if not token["expired"]:
             live_by_name.setdefault(token["name"], []).append(token["id"])
+    unknown = [t for t in listed if t["expires"] is None]
+    for token in unknown:
+        module.warn("SCIM token %s (%s) is listed without an expiry or creation date, so nobody can tell when it stops "
+                    "working; rotate it, and check docs/api-assumptions.md (token expiry)." % (token["id"], token["name"]))
     for token in expired:
         module.warn("SCIM token %s (%s) expired on %s: provisioning with it has stopped."
                     % (token["id"], token["name"], token["expires"]))
     for token in expiring:
         module.warn("SCIM token %s (%s) expires in %d day(s), on %s."
                     % (token["id"], token["name"], token["days_to_expiry"], token["expires"]))
-    result = dict(tokens=listed, expiring=expiring, expired=expired,
+    result = dict(tokens=listed, expiring=expiring, expired=expired, unknown_expiry=unknown,
                   duplicates={k: v for k, v in live_by_name.items() if len(v) > 1})
     return False, result, None
 

@@ -51,7 +51,7 @@ CONFIG_DEFAULTS = {
     "auth_header": "authorization",      # "authorization" or "x-api-key": how API keys are accepted
     "login_org_field": "selectedOrgId",  # "selectedOrgId" or "orgId" in POST /user/authenticate
     "unauth_status": 401,                # 401 or 403 for a missing or bad credential
-    "timestamps": "millis_z",            # "millis_z", "plain" (no ms, no Z) or "offset" (+00:00)
+    "timestamps": "millis_z",            # "millis_z", "plain" (no ms, no Z), "offset" (+00:00) or "none" (not listed)
     "list_shape": "array",               # "array" or "wrapped" ({"data": [...]})
     "latency_ms": 0,                     # added to every API request (benchmarks)
 }
@@ -144,6 +144,8 @@ class State:
 
     def stamp(self, value):
         style = self.config["timestamps"]
+        if style == "none":
+            return None
         if style == "plain":
             return value.strftime("%Y-%m-%dT%H:%M:%S")
         if style == "offset":
