@@ -17,6 +17,8 @@ description:
     when they can. A symbolic link or a file where a directory belongs, a directory that is not writable, and a
     record that belongs to another org id are such reasons.
   - With O(verb=missing_dirs), returns the directories that must be created, outermost first.
+  - With O(verb=value), returns the token value of the record of each of O(keys), for the step that hands a stored
+    token over to an identity provider. Use it only in a task with C(no_log=true).
 author:
   - resolver.scim maintainers (@resolver-scim)
 options:
@@ -28,10 +30,10 @@ options:
   verb:
     description: What to do.
     type: str
-    choices: [read, check, missing_dirs]
+    choices: [read, check, missing_dirs, value]
     default: read
   keys:
-    description: With O(verb=check), the store keys of the token records about to be written.
+    description: With O(verb=check), the store keys of the token records about to be written; with O(verb=value), of the records to read.
     type: list
     elements: str
     default: []
@@ -51,7 +53,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _list:
-  description: Records (O(verb=read)), problems (O(verb=check)) or directories (O(verb=missing_dirs)).
+  description: Records (O(verb=read)), problems (O(verb=check)), directories (O(verb=missing_dirs)) or values (O(verb=value)).
   type: list
   elements: raw
 """
@@ -66,6 +68,7 @@ from ansible_collections.resolver.scim.plugins.plugin_utils.file_store import (
     StoreError,
     missing_directories,
     read_records,
+    read_value,
     write_problems,
 )
 
@@ -90,6 +93,8 @@ class LookupModule(LookupBase):
                     for problem in problems:
                         display.warning(problem)
                     result.extend(records)
+                elif verb == "value":
+                    result.extend(read_value(directory, key) for key in self.get_option("keys"))
                 elif verb == "check":
                     result.extend(write_problems(directory, self.get_option("keys"), self.get_option("org_id")))
                 else:

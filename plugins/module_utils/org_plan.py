@@ -27,15 +27,24 @@ from ansible_collections.resolver.scim.plugins.module_utils.tokens import (
     normalize_domains,
 )
 
+HANDOVER_DRIFT = "handover_pending"
 # The scim_token state that carries out each action, and the drift category the action stands for.
 MODULE_STATE = {"created": "present", "renewed": "present", "recreated": "present", "revoked": "present",
-                "rotated": "rotated", "healed": "rotated", "deleted": "absent"}
+                "rotated": "rotated", "healed": "rotated", "deleted": "absent", "handover": "present"}
 DRIFT_OF_ACTION = {"created": "missing", "renewed": "expiring", "recreated": "domain_mismatch",
-                   "healed": "unstored", "revoked": "superseded", "deleted": "extra"}
+                   "healed": "unstored", "revoked": "superseded", "deleted": "extra", "handover": HANDOVER_DRIFT}
 # unknown_expiry: a current token whose list entry has neither an expiry nor a creation date; nothing a converge
 # can fix, so it is reported (and fails a drift check) instead of being trusted to live forever.
 DRIFT_CATEGORIES = ("missing", "expiring", "expired", "domain_mismatch", "unstored", "superseded", "extra",
-                    "unknown_expiry")
+                    "unknown_expiry", "handover_pending")
+# A declared entry of the plan (the role's resolver_scim_tokens): a token's options and where its value is handed
+# over to the identity provider, by Microsoft Graph (entra) or by the user's own tasks (handover_tasks).
+PLAN_ENTRY_OPTIONS = dict(
+    TOKEN_ENTRY_OPTIONS,
+    entra=dict(type="dict", options=dict(service_principal_id=dict(type="str", required=True),
+                                         job_id=dict(type="str"))),
+    handover_tasks=dict(type="str"),
+)
 # Longest store key: with ".json" it stays far below the 255 bytes every common file system allows.
 MAX_STORE_KEY = 100
 SUMMARY_WIDTH = 100
@@ -65,11 +74,11 @@ def validate_entries(entries, label="tokens"):
     for index, entry in enumerate(entries):
         where = "%s[%d]" % (label, index)
         if not isinstance(entry, dict):
-            raise InputError("%s must be a dict with keys %s; got %r." % (where, ", ".join(TOKEN_ENTRY_OPTIONS), entry))
-        unknown = sorted(set(entry) - set(TOKEN_ENTRY_OPTIONS))
+            raise InputError("%s must be a dict with keys %s; got %r." % (where, ", ".join(PLAN_ENTRY_OPTIONS), entry))
+        unknown = sorted(set(entry) - set(PLAN_ENTRY_OPTIONS))
         if unknown:
             raise InputError("%s has unknown key(s) %s; accepted keys: %s."
-                             % (where, ", ".join(unknown), ", ".join(TOKEN_ENTRY_OPTIONS)))
+                             % (where, ", ".join(unknown), ", ".join(PLAN_ENTRY_OPTIONS)))
         name = check_name(entry.get("name"), where + ".name")
         where = "%s (%s)" % (where, name)
         if name in seen:
@@ -98,37 +107,74 @@ def validate_entries(entries, label="tokens"):
                                  % (where, domains))
             domains = normalize_domains(domains, where + ".email_domains")
         normalised["email_domains"] = domains
+        normalised["handover"] = _handover_target(entry, where, normalised["state"])
         result.append(normalised)
     return result
 
 
-def held_ids(records, org_id):
-    """Which token id the store holds for each name, from the records a store read returned.
+def _handover_target(entry, where, state):
+    """Where the entry's value goes: {"entra": {...}} or {"tasks": path}, or None."""
+    entra, tasks = entry.get("entra"), entry.get("handover_tasks")
+    if entra and tasks:
+        raise InputError("%s has both entra and handover_tasks; give one place to hand the token to." % where)
+    if (entra or tasks) and state == "absent":
+        raise InputError("%s is state=absent, so there is nothing to hand over; remove entra/handover_tasks." % where)
+    if entra:
+        if not isinstance(entra, dict) or not isinstance(entra.get("service_principal_id"), str) \
+                or not entra["service_principal_id"].strip():
+            raise InputError("%s.entra needs service_principal_id, the Object ID of the Entra ID enterprise app; "
+                             "got %r." % (where, entra))
+        return {"entra": {"service_principal_id": entra["service_principal_id"].strip(),
+                          "job_id": entra.get("job_id") or None}}
+    if tasks:
+        if not isinstance(tasks, str):
+            raise InputError("%s.handover_tasks must be the path of a task file; got %r." % (where, tasks))
+        return {"tasks": tasks}
+    return None
 
-    A record of another org (two hosts sharing a store key) or a second record of a name is reported and not
-    used, so a stray copy can never make a run replace the token an identity provider is using.
-    Returns ({name: token id}, [problems]).
+
+def store_view(records, org_id):
+    """What the store holds per name, from the records a store read returned (never a value).
+
+    Returns {"held": {name: current token id}, "pending": {name: token id handed over but not finished},
+    "idp": {name: token id the identity provider was last given}, "problems": [...]}. A record of another org (two
+    hosts sharing a store key) or a second record of a name is reported and not used, so a stray copy can never
+    make a run replace the token an identity provider is using.
     """
-    held, problems, by_name = {}, [], {}
+    view = {"held": {}, "pending": {}, "idp": {}, "problems": []}
+    by_slot = {}
     for record in records:
         if not isinstance(record, dict) or not isinstance(record.get("name"), str):
-            problems.append("a store record without a token name was ignored")
+            view["problems"].append("a store record without a token name was ignored")
             continue
         source = record.get("source") or "the store record of %r" % record["name"]
         if org_id is not None and record.get("org_id") not in (None, org_id):
-            problems.append("%s belongs to org %s, not this org (%s); it was ignored. Give each org its own "
-                            "resolver_scim_org." % (source, record.get("org_id"), org_id))
+            view["problems"].append("%s belongs to org %s, not this org (%s); it was ignored. Give each org its own "
+                                    "resolver_scim_org." % (source, record.get("org_id"), org_id))
             continue
-        by_name.setdefault(record["name"], []).append((record, source))
-    for name, found in by_name.items():
+        slot = "pending" if record.get("status") == "pending" else "held"
+        by_slot.setdefault((slot, record["name"]), []).append((record, source))
+    for (slot, name), found in sorted(by_slot.items()):
         if len(found) > 1:
-            problems.append("%s hold token %r more than once; none of them was used. Remove the copies."
-                            % (" and ".join(source for _record, source in found), name))
-            held[name] = None
+            view["problems"].append("%s hold token %r more than once; none of them was used. Remove the copies."
+                                    % (" and ".join(source for _record, source in found), name))
+            view[slot][name] = None
             continue
-        token_id = found[0][0].get("token_id")
-        held[name] = token_id if isinstance(token_id, int) and not isinstance(token_id, bool) else None
-    return held, problems
+        record = found[0][0]
+        view[slot][name] = _int_or_none(record.get("token_id"))
+        if slot == "held" and "idp_token_id" in record:
+            view["idp"][name] = _int_or_none(record.get("idp_token_id"))
+    return view
+
+
+def _int_or_none(value):
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def held_ids(records, org_id):
+    """{name: token id} the store holds as current, and the problems found in its records (see store_view)."""
+    view = store_view(records, org_id)
+    return view["held"], view["problems"]
 
 
 def _issue_call(entry, action, check_mode):
@@ -136,43 +182,72 @@ def _issue_call(entry, action, check_mode):
     kept (previous: keep) until the new value is stored; in check mode the one call reports the whole change."""
     return {"name": entry["name"], "email_domains": entry["email_domains"], "state": MODULE_STATE[action],
             "rotate_before_days": entry["rotate_before_days"],
-            "previous": entry["previous"] if check_mode else "keep"}
+            "previous": entry["previous"] if check_mode else "keep",
+            # A token handed to an identity provider is proven on Resolver's SCIM endpoint first.
+            "verify": bool(entry.get("handover"))}
 
 
-def _entry_plan(entry, tokens, now, stored, heal_unstored, rotate, check_mode):
-    state = "rotated" if entry["name"] in rotate and entry["state"] != "absent" else entry["state"]
-    plan = decide(state, entry["name"], tokens, now, email_domains=entry["email_domains"],
+def _describe(target):
+    if target.get("entra"):
+        return "Entra ID (service principal %s)" % target["entra"]["service_principal_id"]
+    return "handover_tasks %s" % target["tasks"]
+
+
+def _entry_plan(entry, tokens, now, store, heal_unstored, rotate, check_mode):
+    name, target = entry["name"], entry.get("handover")
+    stored = store["held"] if store is not None else None
+    state = "rotated" if name in rotate and entry["state"] != "absent" else entry["state"]
+    plan = decide(state, name, tokens, now, email_domains=entry["email_domains"],
                   rotate_before_days=entry["rotate_before_days"], previous=entry["previous"])
     action, reason = plan.action, plan.reason
     current = plan.current
     revoke = [t.id for t in plan.revoke]
-    if stored is not None and heal_unstored and current is not None and not plan.create and \
-            stored.get(entry["name"]) != current.id:
-        held = stored.get(entry["name"])
+    value_from = None
+    pending = store["pending"].get(name) if store is not None and target else None
+    if target and not plan.create and current is not None and pending == current.id:
+        # A run stopped between handing the new token over and finishing: resume it, never issue yet another.
+        action, value_from = "handover", "pending"
+        reason = ("the handover of token %s to %s did not finish: hand it over again, then finish"
+                  % (current.id, _describe(target)))
+    elif stored is not None and heal_unstored and current is not None and not plan.create and \
+            stored.get(name) != current.id:
+        held = stored.get(name)
         action = "healed"
         reason = ("the store holds no value for the live token %s" % current.id if held is None else
                   "the store holds token %s, not the live token %s" % (held, current.id))
         reason += ": issue a fresh token, store it, then revoke the others"
-        revoke = [t.id for t in named(tokens, entry["name"])]
+        revoke = [t.id for t in named(tokens, name)]
+    elif target and store is not None and not plan.create and current is not None and \
+            store["idp"].get(name) != current.id:
+        given = store["idp"].get(name)
+        action, value_from = "handover", "current"
+        reason = ("%s was never given the live token %s" % (_describe(target), current.id) if given is None else
+                  "%s was last given token %s, not the live token %s" % (_describe(target), given, current.id))
     create = plan.create or action == "healed"
+    if target and create:
+        value_from = "issue"
     return dict(entry, action=action, reason=reason, create=create,
                 module_state=MODULE_STATE.get(action, entry["state"]),
                 current_token_id=current.id if current else None,
                 current_expires=iso(current.expires) if current else None,
                 revoke_ids=revoke,
                 issue=_issue_call(entry, action, check_mode) if create else None,
-                store="remove" if action == "deleted" else ("write" if create else None),
-                store_key=store_key(entry["name"]))
+                handover=dict(target, to=_describe(target), value_from=value_from) if value_from else None,
+                store="remove" if action == "deleted" else ("write" if create or value_from else None),
+                store_key=store_key(name))
 
 
-def plan_org(entries, tokens, now, stored=None, exclusive=False, heal_unstored=True, rotate=(), check_mode=False):
+def plan_org(entries, tokens, now, stored=None, exclusive=False, heal_unstored=True, rotate=(), check_mode=False,
+             store=None):
     """Plan every declared entry and, with ``exclusive``, the removal of undeclared tokens.
 
-    ``stored`` maps token names to the token id the secret store holds, or is None when nothing is stored
-    (then nothing can be healed). Returns a dict: entries, actions, undeclared, drift, drifted, next_expiry,
-    tokens.
+    ``store`` is a ``store_view`` of what the secret store holds; ``stored`` (token name to token id) is the short
+    form without pending handovers; with neither, nothing is stored (then nothing can be healed or handed over
+    again). Returns a dict: entries, actions, undeclared, drift, drifted, next_expiry, tokens.
     """
-    planned = [_entry_plan(entry, tokens, now, stored, heal_unstored, set(rotate), check_mode) for entry in entries]
+    if store is None and stored is not None:
+        store = {"held": stored, "pending": {}, "idp": {}}
+    planned = [_entry_plan(entry, tokens, now, store, heal_unstored, set(rotate), check_mode) for entry in entries]
     declared = {entry["name"] for entry in entries}
     ordered = sorted(tokens, key=lambda t: (t.name, t.sort_key()))
     undeclared = [t for t in ordered if t.name not in declared]
@@ -184,7 +259,7 @@ def plan_org(entries, tokens, now, stored=None, exclusive=False, heal_unstored=T
                             "reason": "token(s) %s named %r are not declared, and exclusive is set"
                             % (", ".join(str(i) for i in ids), name),
                             "current_token_id": None, "current_expires": None, "revoke_ids": ids, "issue": None,
-                            "store": "remove", "store_key": store_key(name)})
+                            "handover": None, "store": "remove", "store_key": store_key(name)})
 
     drift = dict((category, []) for category in DRIFT_CATEGORIES)
     for entry in planned:
@@ -224,15 +299,43 @@ def _issued_by_name(issued):
 
 
 def store_items(plan, issued, org, org_id):
-    """What the store must write: one record per new token that was issued (the value included)."""
+    """What the store must write after the issue step: one record per new token (the value included). A token
+    that goes to an identity provider is written as ``pending`` under its own key until the handover finished."""
     items = []
     for entry in plan["actions"]:
         result = _issued_by_name(issued).get(entry["name"])
         if result is None or result.get("failed") or not result.get("token"):
             continue
-        items.append({"name": entry["name"], "key": entry["store_key"], "token": result["token"],
-                      "token_id": result["token_id"], "email_domains": result.get("email_domains") or [],
-                      "expires": result.get("expires"), "org": org, "org_id": org_id, "status": "current"})
+        pending = entry.get("handover") is not None
+        items.append({"name": entry["name"], "key": entry["store_key"] + (".pending" if pending else ""),
+                      "token": result["token"], "token_id": result["token_id"],
+                      "email_domains": result.get("email_domains") or [], "expires": result.get("expires"),
+                      "org": org, "org_id": org_id, "status": "pending" if pending else "current"})
+    return items
+
+
+def handover_items(plan, issued, store, scim_url, org, org_id):
+    """The handovers to run, after the store was read back: a new token only once the store holds it as pending
+    (so its value is never only in memory), a resumed or adopted one from the store. Values are included only for
+    new tokens (the others are read from the store by the step that needs them)."""
+    items = []
+    by_name = _issued_by_name(issued)
+    for entry in plan["actions"]:
+        handover = entry.get("handover")
+        if not handover:
+            continue
+        item = {"name": entry["name"], "key": entry["store_key"], "value_from": handover["value_from"],
+                "to": handover["to"], "entra": handover.get("entra"), "tasks": handover.get("tasks"),
+                "scim_url": scim_url, "org": org, "org_id": org_id, "email_domains": entry["email_domains"],
+                "previous_idp_token_id": store["idp"].get(entry["name"])}
+        if handover["value_from"] == "issue":
+            result = by_name.get(entry["name"]) or {}
+            if result.get("failed") or not result.get("token") or store["pending"].get(entry["name"]) != result.get("token_id"):
+                continue
+            item.update(token=result["token"], token_id=result["token_id"], expires=result.get("expires"))
+        else:
+            item.update(token=None, token_id=entry["current_token_id"], expires=entry["current_expires"])
+        items.append(item)
     return items
 
 
@@ -240,43 +343,65 @@ def _failure(name, step, msg):
     return {"name": name, "step": step, "msg": msg, "message": "%s (%s): %s" % (name, step, msg)}
 
 
-def outcome(plan, issued, stored_after, store_error=None, check_mode=False):
-    """Judge a changing run after the issue and store steps; nothing here has seen a token value.
+def outcome(plan, issued, stored_after, store_error=None, check_mode=False, handover_failures=()):
+    """Judge a changing run after the issue, store and handover steps; nothing here has seen a token value.
 
-    ``issued``: the registered scim_token loop. ``stored_after``: {name: token id} the store holds now (read
-    back after writing). Returns revoke_ids (the replaced tokens whose successor is stored, the undeclared and
-    deleted ones, and every new token that is not stored: its value is lost, so it must not stay live) and
-    failures, one per token name and step, never a value. In check mode the issue calls already reported the
-    whole change of their entries, so only the other entries' revocations are left.
+    ``issued``: the registered scim_token loop. ``stored_after``: a ``store_view`` (or {name: token id}) of what
+    the store holds now, read back after writing. ``handover_failures``: {name, step, msg} of the handovers that
+    failed. Returns revoke_ids (the replaced tokens whose successor is stored as current and, where it goes to an
+    identity provider, handed over; the undeclared and deleted ones; and every new token the store did not take:
+    its value is lost, so it must not stay live) and failures, one per token name and step, never a value.
+    In check mode the issue calls already reported the whole change of their entries.
     """
+    view = stored_after if "held" in (stored_after or {}) else {"held": stored_after or {}, "pending": {}, "idp": {}}
     by_name = _issued_by_name(issued)
+    handed = dict((f["name"], f) for f in handover_failures)
     revoke, failures = [], []
     for entry in plan["actions"]:
-        name = entry["name"]
-        if not entry["create"]:
+        name, handover = entry["name"], entry.get("handover")
+        if not entry["create"] and not handover:
             revoke.extend(entry["revoke_ids"])
             continue
-        result = by_name.get(name)
-        if result is None:
-            failures.append(_failure(name, "issue", "no token was issued"))
-            continue
-        new_id = result.get("token_id") if result.get("token") else None
-        if result.get("failed"):
-            failures.append(_failure(name, "issue", result.get("msg") or "scim_token failed"))
-            if new_id is not None:
-                revoke.append(new_id)  # issued but unverified: the token it was to replace stays live
-            continue
+        new_id = entry["current_token_id"]
+        if entry["create"]:
+            result = by_name.get(name)
+            if result is None:
+                failures.append(_failure(name, "issue", "no token was issued"))
+                continue
+            new_id = result.get("token_id") if result.get("token") else None
+            if result.get("failed"):
+                failures.append(_failure(name, "issue", result.get("msg") or "scim_token failed"))
+                if new_id is not None:
+                    revoke.append(new_id)  # issued but unverified: the token it was to replace stays live
+                continue
+            if check_mode:
+                continue
+            if new_id is None:
+                failures.append(_failure(name, "issue", "scim_token returned no new token"))
+                continue
+            stored_id = view["pending" if handover else "held"].get(name)
+            if handover and view["held"].get(name) == new_id:
+                stored_id = new_id  # already finished
+            if stored_id != new_id:
+                failures.append(_failure(name, "store", "the store did not take new token %s%s, so it was revoked and "
+                                         "token(s) %s stay live" % (new_id, " (%s)" % store_error if store_error else "",
+                                                                    ", ".join(str(i) for i in entry["revoke_ids"])
+                                                                    or "(none)")))
+                revoke.append(new_id)
+                continue
         if check_mode:
             continue
-        if new_id is None:
-            failures.append(_failure(name, "issue", "scim_token returned no new token"))
-            continue
-        if stored_after.get(name) != new_id:
-            failures.append(_failure(name, "store", "the store did not take new token %s%s, so it was revoked and "
-                                     "token(s) %s stay live" % (new_id, " (%s)" % store_error if store_error else "",
-                                                                ", ".join(str(i) for i in entry["revoke_ids"]) or "(none)")))
-            revoke.append(new_id)
-            continue
+        if handover:
+            if name in handed:
+                failed = handed[name]
+                failures.append(_failure(name, failed.get("step") or "handover", "%s; token %s stays pending and the "
+                                         "token(s) it replaces stay live, so the next run resumes the handover"
+                                         % (failed.get("msg") or "the handover failed", new_id)))
+                continue
+            if view["held"].get(name) != new_id or view["idp"].get(name) != new_id:
+                failures.append(_failure(name, "finish", "the store does not record token %s as current and handed "
+                                         "over; the next run resumes the handover" % new_id))
+                continue
         revoke.extend(entry["revoke_ids"])
     return {"revoke_ids": sorted(set(revoke)), "failures": failures}
 

@@ -24,6 +24,10 @@ options:
         (V(present), V(absent) or V(rotated); default V(present)), C(rotate_before_days) (default V(30)) and
         C(previous) (V(revoke) or V(keep); default V(revoke)), as in M(resolver.scim.scim_token). Names must be
         unique.
+      - Optionally where the token's value is handed over, C(entra) (a dict with C(service_principal_id) and
+        optionally C(job_id), see M(resolver.scim.entra_provisioning)) or C(handover_tasks) (a task file of your
+        own). Such an entry is planned for action C(handover) when the store does not record the live token as
+        handed over (a new setup, or a run that stopped between the handover and its finish).
     type: list
     elements: dict
     required: true
@@ -127,7 +131,8 @@ entries:
     action:
       description:
         - C(none), C(created), C(renewed), C(recreated), C(rotated), C(revoked) or C(deleted) as in
-          M(resolver.scim.scim_token), or C(healed) (a fresh token replaces a live one the store does not hold).
+          M(resolver.scim.scim_token), C(healed) (a fresh token replaces a live one the store does not hold), or
+          C(handover) (the live token is handed to the identity provider that does not hold it yet).
       type: str
       sample: renewed
     reason:
@@ -165,6 +170,14 @@ entries:
       description: Expiry of the current token before the action (ISO 8601, UTC), if there is one.
       type: str
       sample: "2028-11-28T12:00:00Z"
+    handover:
+      description:
+        - For an entry with C(entra) or C(handover_tasks) whose value must be handed over in this run, where to
+          (C(to), C(entra), C(tasks)) and where the value comes from (C(value_from), V(issue) for a new token,
+          V(pending) or V(current) for one the store holds); else null.
+      type: dict
+      sample: {"to": "Entra ID (service principal 6c2d...)", "entra": {"service_principal_id": "6c2d...",
+               "job_id": null}, "tasks": null, "value_from": "issue"}
     issue:
       description:
         - The M(resolver.scim.scim_token) arguments that carry out a creating action, or null. Outside check mode
@@ -196,11 +209,13 @@ drift:
       C(unstored) the store does not hold the live token; C(superseded) older tokens of a name;
       C(extra) declared absent or, with O(exclusive), not declared; C(expired) expired tokens of declared names;
       C(unknown_expiry) a current token listed without an expiry or creation date (a converge cannot fix it, so
-      it is reported instead of being trusted never to expire).
+      it is reported instead of being trusted never to expire); C(handover_pending) an identity provider that does
+      not hold the live token.
   returned: success
   type: dict
   sample: {"missing": [], "expiring": [{"name": "okta", "reason": "token 1042 expires in 12 days"}], "expired": [],
-           "domain_mismatch": [], "unstored": [], "superseded": [], "extra": [], "unknown_expiry": []}
+           "domain_mismatch": [], "unstored": [], "superseded": [], "extra": [], "unknown_expiry": [],
+           "handover_pending": []}
 drifted:
   description: Whether a converge would change anything (RV(actions) is not empty), or a current token's expiry is unknown.
   returned: success
@@ -228,6 +243,11 @@ exclusive:
   returned: success
   type: bool
   sample: false
+scim_url:
+  description: Resolver's SCIM base URL for this API URL (the documented C(<host>/scim/)), the one an identity provider is given.
+  returned: success
+  type: str
+  sample: https://acme.resolver.com/scim/
 api_url:
   description: The Resolver Core API base URL the plan read (with the org id it identifies the org).
   returned: success
@@ -245,11 +265,17 @@ import copy
 
 from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError, PermissionDeniedError
 from ansible_collections.resolver.scim.plugins.module_utils.module import resolver_module, run_module
-from ansible_collections.resolver.scim.plugins.module_utils.org_plan import held_ids, plan_org, validate_entries
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import TOKEN_ENTRY_OPTIONS, utcnow
+from ansible_collections.resolver.scim.plugins.module_utils.org_plan import (
+    PLAN_ENTRY_OPTIONS,
+    plan_org,
+    store_view,
+    validate_entries,
+)
+from ansible_collections.resolver.scim.plugins.module_utils.token_service import default_scim_url
+from ansible_collections.resolver.scim.plugins.module_utils.tokens import utcnow
 
 ARGUMENT_SPEC = dict(
-    tokens=dict(type="list", elements="dict", required=True, no_log=False, options=copy.deepcopy(TOKEN_ENTRY_OPTIONS)),
+    tokens=dict(type="list", elements="dict", required=True, no_log=False, options=copy.deepcopy(PLAN_ENTRY_OPTIONS)),
     exclusive=dict(type="bool", default=False),
     stored=dict(type="dict"),
     store_records=dict(type="list", elements="dict"),
@@ -260,18 +286,19 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def stored_ids(params, api, membership):
-    """{name: token id} the store holds (None: nothing is stored), and the problems found in its records."""
+def what_is_stored(params, api, membership):
+    """A store_view of what the store holds (None: nothing is stored)."""
     if params["store_records"] is not None:
         org_id = membership["org_id"] if membership else api.whoami()["org_id"]
-        return held_ids(params["store_records"], org_id)
+        return store_view(params["store_records"], org_id)
     stored = params["stored"]
     if stored is None:
-        return None, []
+        return None
     try:
-        return dict((name, int(token_id)) for name, token_id in stored.items() if token_id is not None), []
+        held = dict((name, int(token_id)) for name, token_id in stored.items() if token_id is not None)
     except (TypeError, ValueError):
         raise InputError("stored must map token names to token ids (whole numbers).")
+    return {"held": held, "pending": {}, "idp": {}, "problems": []}
 
 
 def run(module, api):
@@ -291,12 +318,14 @@ def run(module, api):
                 "%s is not an Administrator of org %s (%s); only Administrators manage SCIM tokens. Use the API key or "
                 "account of a dedicated Administrator service account."
                 % (membership["email"], membership["org_id"], membership["org_name"]))
-    stored, problems = stored_ids(params, api, membership)
+    store = what_is_stored(params, api, membership)
+    problems = store["problems"] if store else []
     for problem in problems:
         module.warn(problem)
-    result = plan_org(entries, api.list_tokens(), utcnow(), stored=stored, exclusive=params["exclusive"],
+    result = plan_org(entries, api.list_tokens(), utcnow(), store=store, exclusive=params["exclusive"],
                       heal_unstored=params["heal_unstored"], rotate=params["rotate"], check_mode=module.check_mode)
     result["store_problems"] = problems
+    result["scim_url"] = default_scim_url(api.client.base_url)
     result["api_url"] = api.client.base_url
     result["exclusive"] = params["exclusive"]
     if membership is not None:

@@ -14,7 +14,8 @@ import stat
 
 from ansible_collections.resolver.scim.plugins.module_utils.org_plan import store_key
 
-RECORD_FIELDS = ("name", "token_id", "org_id", "org", "email_domains", "expires", "status")
+RECORD_FIELDS = ("name", "token_id", "org_id", "org", "email_domains", "expires", "status", "idp_token_id")
+PENDING = ".pending"
 
 
 class StoreError(Exception):
@@ -84,14 +85,26 @@ def read_records(directory):
             problems.append("%s is not a regular file; it was ignored." % path)
             continue
         data = _load(path)
-        if entry != store_key(data["name"]) + ".json":
+        key = store_key(data["name"]) + (PENDING if data.get("status") == "pending" else "")
+        if entry != key + ".json":
             problems.append("%s holds token %r but is not its record (%s.json); it was ignored. Remove the copy."
                             % (path, data["name"], store_key(data["name"])))
             continue
-        record = dict((field, data.get(field)) for field in RECORD_FIELDS)
+        record = dict((field, data.get(field)) for field in RECORD_FIELDS if field in data or field != "idp_token_id")
         record["source"] = path
         records.append(record)
     return records, problems
+
+
+def read_value(directory, key):
+    """The stored value of one record (for a step that must hand it over); errors name the file only."""
+    path = os.path.join(directory, key + ".json")
+    if _kind(path) != "file":
+        raise StoreError("%s does not exist or is not a regular file, so its token cannot be handed over." % path)
+    value = _load(path).get("token")
+    if not isinstance(value, str) or not value:
+        raise StoreError("%s holds no token value." % path)
+    return value
 
 
 def write_problems(directory, keys, org_id):

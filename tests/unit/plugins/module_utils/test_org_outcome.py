@@ -60,7 +60,7 @@ def test_a_renewal_carries_its_issue_call_and_keeps_the_old_token_until_stored()
     planned = plan([token(1, 10, "okta")], OKTA, stored={"okta": 1})
     [entry] = planned["actions"]
     assert entry["issue"] == {"name": "okta", "email_domains": ["acme.com"], "state": "present",
-                              "rotate_before_days": DEFAULT_ROTATE_BEFORE_DAYS, "previous": "keep"}
+                              "rotate_before_days": DEFAULT_ROTATE_BEFORE_DAYS, "previous": "keep", "verify": False}
     assert entry["revoke_ids"] == [1]
     # In check mode the one issue call reports the whole change, revocation included.
     checked = plan([token(1, 10, "okta")], OKTA, stored={"okta": 1}, check_mode=True)

@@ -121,7 +121,7 @@ def test_bad_entries_name_the_entry_and_what_is_accepted(declared, fragment):
 def test_absent_entries_need_no_domains_and_defaults_are_filled_in():
     [okta, gone] = validate_entries([{"name": "okta", "email_domains": ["ACME.com "]}, {"name": "old", "state": "absent"}])
     assert okta == {"name": "okta", "email_domains": ["acme.com"], "state": "present", "rotate_before_days": 30,
-                    "previous": "revoke"}
+                    "previous": "revoke", "handover": None}
     assert gone["email_domains"] == []
 
 
