@@ -79,7 +79,7 @@ class Emulator:
     def secrets(self):
         return self.control("GET", "secrets")["secrets"]
 
-    def scim_status(self, token, path="/scim/v2/Users?count=1", method="GET", body=None):
+    def scim_status(self, token, path="/scim/Users?count=1", method="GET", body=None):
         """Status code of a SCIM request made with ``token`` (proves a token works or not)."""
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.base + path, data=data, method=method,

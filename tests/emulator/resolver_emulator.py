@@ -54,6 +54,7 @@ CONFIG_DEFAULTS = {
     "timestamps": "millis_z",            # "millis_z", "plain" (no ms, no Z) or "offset" (+00:00)
     "list_shape": "array",               # "array" or "wrapped" ({"data": [...]})
     "latency_ms": 0,                     # added to every API request (benchmarks)
+    "scim_path": "/scim",                # "/scim" (documented connector base /scim/) or "/scim/v2": where SCIM is served
 }
 SESSION_SECONDS = 15 * 60
 TOKEN_DAYS = 730
@@ -357,7 +358,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.control(method, path, query)
         api_path = None
         prefix = state.config["prefix"]
-        if path.startswith("/scim/v2/"):
+        if path.startswith("/scim/"):  # SCIM sits at the host root, whatever the API prefix
             api_path = path
         elif path.startswith(prefix + "/") and (prefix or not path.startswith("/api/")):
             api_path = path[len(prefix):]
@@ -398,7 +399,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def route(self, method, path, query, body):  # pylint: disable=too-many-return-statements
         state = self.state
-        if path.startswith("/scim/v2/"):
+        if path.startswith("/scim/"):
             return self.scim(method, path, query, body)
         if path == "/user/authenticate" and method == "POST":
             return 200, state.login(body)
@@ -450,15 +451,19 @@ class Handler(BaseHTTPRequestHandler):
 
     def scim(self, method, path, query, body):
         state = self.state
+        root = state.config["scim_path"]
+        if not path.startswith(root + "/"):
+            raise ApiError(404, "no SCIM service at %s; this deployment serves SCIM under %s/" % (path, root))
+        resource = path[len(root):]
         token = state.scim_token(self.headers)
         org_users = [u for u in state.scim_users if u["org"] == token["orgId"]]
-        if path == "/scim/v2/Users" and method == "GET":
+        if resource == "/Users" and method == "GET":
             visible = [u["resource"] for u in org_users if u["resource"]["userName"].split("@")[-1]
                        in token["emailDomains"]]
             count = int(query.get("count", ["100"])[0])
             return 200, {"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
                          "totalResults": len(visible), "Resources": visible[:count]}
-        if path == "/scim/v2/Users" and method == "POST":
+        if resource == "/Users" and method == "POST":
             user_name = (body or {}).get("userName", "")
             if user_name.split("@")[-1].lower() not in token["emailDomains"]:
                 raise ApiError(403, "userName domain is not in this token's emailDomains")
