@@ -100,14 +100,15 @@ def _now_iso():
     return time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime())
 
 
-def fault_body(path, status):
+def fault_body(path, status, message="injected fault"):
     """The body of an injected fault, shaped like the service it hits."""
     if path.startswith(LOGIN):
         return LoginError(status, "temporarily_unavailable" if status >= 429 else "invalid_client", 50196,
-                          "injected fault").body()
+                          message).body()
     codes = {401: "InvalidAuthenticationToken", 403: "Authorization_RequestDenied", 404: "Request_ResourceNotFound",
              429: "TooManyRequests", 503: "ServiceUnavailable"}
-    message = "Insufficient privileges to complete the operation." if status == 403 else "injected fault"
+    if status == 403 and message == "injected fault":
+        message = "Insufficient privileges to complete the operation."
     return GraphError(status, codes.get(status, "generalException"), message).body()
 
 

@@ -29,7 +29,8 @@ lists its routes); its validateCredentials makes a real SCIM request to this ser
 
 A fault rule: {"method": "POST", "path": "^/user/scimTokens$", "skip": 0, "count": 1, "status": 503,
 "retry_after": 1, "delay": 0, "drop": false, "malformed": false, "act": false, "org": 2}. ``org`` (optional)
-limits the rule to requests made for that org. ``act`` does the real work
+limits the rule to requests made for that org; ``message`` (optional) is the error message of its body.
+``act`` does the real work
 before the fault (a create that succeeds on the server while its answer is lost); ``drop`` resets the
 connection instead of answering; ``delay`` sleeps before answering. On /_entra/ paths a fault answers with a
 body shaped like Graph's (or the token endpoint's) errors.
@@ -424,8 +425,9 @@ class Handler(BaseHTTPRequestHandler):
         if fault.get("status"):
             headers = {"Retry-After": str(fault["retry_after"])} if fault.get("retry_after") is not None else {}
             path = urlsplit(self.path).path
-            body = graph_emulator.fault_body(path, fault["status"]) if path.startswith("/_entra/") \
-                else {"message": "injected fault"}
+            message = fault.get("message", "injected fault")
+            body = graph_emulator.fault_body(path, fault["status"], message) if path.startswith("/_entra/") \
+                else {"message": message}
             return self.send(fault["status"], body, headers)
         status, body = answer if answer else (500, {"message": "injected fault"})
         return self.send(status, body)
