@@ -237,7 +237,7 @@ ARGUMENT_SPEC = dict(
     secret_token=dict(type="str", no_log=True),
     token_id=dict(type="int", no_log=False),
     validate=dict(type="bool", default=True),
-    start_job=dict(type="str", choices=["if_paused", "never"], default="if_paused", no_log=False),
+    start_job=dict(type="str", choices=["if_paused", "never"], default="if_paused"),
 )
 NOT_READ = "(not readable: Graph never returns saved credentials)"
 
