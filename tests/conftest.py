@@ -79,7 +79,34 @@ class Emulator:
     def secrets(self):
         return self.control("GET", "secrets")["secrets"]
 
-    def scim_status(self, token, path="/scim/v2/Users?count=1", method="GET", body=None):
+    def issue_token(self, name="entra", email_domains=("acme.com",), org=1):
+        """A new SCIM token created through the API (its secret is returned once, as by Resolver)."""
+        request = urllib.request.Request(
+            self.url + "/user/scimTokens", method="POST", headers={"Authorization": "Bearer " + self.api_key(org),
+                                                                    "Content-Type": "application/json"},
+            data=json.dumps({"orgMembershipId": self.member(org)["membership_id"], "name": name,
+                             "emailDomains": list(email_domains)}).encode())
+        with urllib.request.urlopen(request, timeout=10, context=self.ssl_context) as answer:
+            return json.loads(answer.read())
+
+    def entra(self, method, route, body=None):
+        """A control route of the Entra ID stand-in (/_emulator/entra/...)."""
+        return self.control(method, "entra/" + route, body)
+
+    def entra_connection(self, app="provisioner", **extra):
+        """Connection options of resolver.scim.entra_provisioning for a seeded app registration."""
+        seed = self.entra("GET", "seed")
+        registration = next(a for a in seed["apps"] if a["name"] == app)
+        options = {"tenant_id": seed["tenant_id"], "client_id": registration["client_id"],
+                   "client_secret": registration["client_secret"], "authority_url": self.base + "/_entra/login",
+                   "graph_url": self.base + "/_entra/graph", "timeout": 5}
+        options.update(extra)
+        return {k: v for k, v in options.items() if v is not None}
+
+    def service_principal(self, name="resolver"):
+        return next(sp for sp in self.entra("GET", "seed")["service_principals"] if sp["name"] == name)
+
+    def scim_status(self, token, path="/scim/Users?count=1", method="GET", body=None):
         """Status code of a SCIM request made with ``token`` (proves a token works or not)."""
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.base + path, data=data, method=method,
@@ -186,10 +213,13 @@ class Ansible:
 
     def task(self, module, args, check=False, diff=False, connection=None, env=None, verbosity=0,
              module_defaults=True):
-        """Run one module as a task (connection options via the action group's module_defaults)."""
+        """Run one module as a task (connection options via the action group's module_defaults: the resolver group's
+        by default, or ``module_defaults`` itself when it is a dict)."""
         play = {"hosts": "localhost", "gather_facts": False, "tasks": [
             {"name": "under test", module: args, "register": "outcome"}]}
-        if module_defaults:
+        if isinstance(module_defaults, dict):
+            play["module_defaults"] = module_defaults
+        elif module_defaults:
             play["module_defaults"] = {"group/resolver.scim.resolver": connection or self.connection()}
         rc, results, output = self.playbook([play], check=check, diff=diff, env=env, verbosity=verbosity)
         under_test = [r for r in results if r["task"] == "under test"]

@@ -249,9 +249,24 @@ class ResolverApi:
 
     def token_works(self, scim_url, secret):
         """ASSUMED: a token authenticates ``GET <scim_url>/Users?count=1``; 401/403 when it does not."""
-        status = self.client.probe_bearer(scim_url.rstrip("/") + "/Users?count=1", secret)
+        probe = scim_url.rstrip("/") + "/Users?count=1"
+        status = self.client.probe_bearer(probe, secret)
         if status in (401, 403):
             return False
         if 200 <= status < 300:
             return True
+        if status == 404:
+            # ASSUMED: the documented /scim/ base; some deployments may serve /scim/v2/ (docs/api-assumptions.md).
+            raise NotFoundError(
+                "GET %s answered HTTP 404, so Resolver's SCIM service is not at %s. Set scim_url to the SCIM base URL "
+                "of this deployment, the one the identity provider uses (for example %s)."
+                % (probe, scim_url, _other_scim_base(scim_url)), status)
         raise ServerError("The SCIM endpoint %s answered HTTP %d to the token check." % (scim_url, status), status)
+
+
+def _other_scim_base(scim_url):
+    """The other known form of a SCIM base URL: /scim/ for /scim/v2/ and the reverse."""
+    base = scim_url.rstrip("/")
+    if base.endswith("/scim/v2"):
+        return base[:-len("/v2")] + "/"
+    return base + "/v2/" if base.endswith("/scim") else base + "/scim/"

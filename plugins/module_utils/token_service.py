@@ -8,11 +8,12 @@ from ansible_collections.resolver.scim.plugins.module_utils.tokens import finger
 
 
 def default_scim_url(base_url):
-    """The SCIM 2.0 base for a Core API base URL: a trailing /api removed, /scim/v2 added."""
+    """The SCIM connector base URL Resolver documents for identity providers, ``<env URL>/scim/``, for a Core API
+    base URL (a trailing /api removed). ``/scim/v2/`` is a tolerated variant that users set with scim_url."""
     base = base_url.rstrip("/")
     if base.endswith("/api"):
         base = base[:-len("/api")]
-    return base + "/scim/v2"
+    return base + "/scim/"
 
 
 def create_token_once(api, membership_id, name, email_domains, known_ids):

@@ -77,8 +77,12 @@ options:
     default: false
   scim_url:
     description:
-      - Base URL of Resolver's SCIM 2.0 service, used by O(verify).
-      - Defaults to O(url) with a trailing C(/api) removed, plus C(/scim/v2).
+      - Base URL of Resolver's SCIM 2.0 service, used by O(verify): the token is checked with
+        C(GET <scim_url>/Users?count=1).
+      - Defaults to O(url) with a trailing C(/api) removed, plus C(/scim/), the SCIM connector base URL Resolver
+        documents for identity providers (for example C(https://acme.resolver.com/scim/)).
+      - Set it when your deployment serves SCIM elsewhere, for example C(https://acme.resolver.com/scim/v2/). A
+        verification that gets HTTP 404 names the URL it tried.
     type: str
   org_membership_id:
     description:

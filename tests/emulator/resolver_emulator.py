@@ -20,13 +20,20 @@ Test-only control routes live under /_emulator/ and are never part of the emulat
   GET  /_emulator/tokens                   every token ever created, with "deleted" flags (no secrets);
                                            DELETE forgets them all
   GET  /_emulator/log     DELETE clears    request log: method, path, status, connection (no bodies)
-  GET  /_emulator/secrets                  every API key, password and token value issued (for leak scans)
+  GET  /_emulator/secrets                  every API key, password and token value issued, Entra client secrets
+                                           and access tokens too (for leak scans)
+  /_emulator/entra/...                     the Entra ID stand-in's control routes (graph_emulator.py)
+
+The same server is a Microsoft Entra ID / Graph stand-in under /_entra/login and /_entra/graph (graph_emulator.py
+lists its routes); its validateCredentials makes a real SCIM request to this server's Resolver side.
 
 A fault rule: {"method": "POST", "path": "^/user/scimTokens$", "skip": 0, "count": 1, "status": 503,
 "retry_after": 1, "delay": 0, "drop": false, "malformed": false, "act": false, "org": 2}. ``org`` (optional)
-limits the rule to requests made for that org. ``act`` does the real work
+limits the rule to requests made for that org; ``message`` (optional) is the error message of its body.
+``act`` does the real work
 before the fault (a create that succeeds on the server while its answer is lost); ``drop`` resets the
-connection instead of answering; ``delay`` sleeps before answering.
+connection instead of answering; ``delay`` sleeps before answering. On /_entra/ paths a fault answers with a
+body shaped like Graph's (or the token endpoint's) errors.
 """
 
 import argparse
@@ -44,6 +51,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+import graph_emulator
+
 CONFIG_DEFAULTS = {
     "prefix": "",                        # "" or "/api": where the Core API sits
     "domains_wire": "list",              # "list" or "string": emailDomains in bodies, both ways
@@ -54,6 +63,10 @@ CONFIG_DEFAULTS = {
     "timestamps": "millis_z",            # "millis_z", "plain" (no ms, no Z), "offset" (+00:00) or "none" (not listed)
     "list_shape": "array",               # "array" or "wrapped" ({"data": [...]})
     "latency_ms": 0,                     # added to every API request (benchmarks)
+    "scim_path": "/scim",                # "/scim" (documented connector base /scim/) or "/scim/v2": where SCIM is served
+    # Entra / Graph (graph_emulator.py)
+    "entra_secrets_put": "merge",        # "merge" (per key) or "replace" (all keys): PUT .../synchronization/secrets
+    "entra_validate_failure_status": 400,  # 400 or 409: a validateCredentials whose credentials do not work
 }
 SESSION_SECONDS = 15 * 60
 TOKEN_DAYS = 730
@@ -82,6 +95,7 @@ class State:
     def __init__(self, seed_orgs=3):
         self.lock = threading.RLock()
         self.seed_orgs = seed_orgs
+        self.server_url = ""  # set by make_server; the Entra stand-in checks BaseAddress against it
         self.reset({})
 
     def reset(self, config):
@@ -95,6 +109,7 @@ class State:
             self.issued = []  # every secret ever handed out, for leak scans
             self.ids = itertools.count(1000)
             self._seed()
+            self.entra = graph_emulator.EntraState(self)
 
     def configure(self, config):
         unknown = set(config) - set(CONFIG_DEFAULTS)
@@ -357,9 +372,11 @@ class Handler(BaseHTTPRequestHandler):
         path, query = url.path, parse_qs(url.query)
         if path.startswith("/_emulator/"):
             return self.control(method, path, query)
+        if path.startswith("/_entra/"):
+            return self.entra(method, path)
         api_path = None
         prefix = state.config["prefix"]
-        if path.startswith("/scim/v2/"):
+        if path.startswith("/scim/"):  # SCIM sits at the host root, whatever the API prefix
             api_path = path
         elif path.startswith(prefix + "/") and (prefix or not path.startswith("/api/")):
             api_path = path[len(prefix):]
@@ -383,6 +400,23 @@ class Handler(BaseHTTPRequestHandler):
         except (ConnectionError, OSError):
             return None
 
+    def entra(self, method, path):
+        """The Entra ID / Graph stand-in (graph_emulator.py); faults apply as to the Resolver routes."""
+        state = self.state
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            with state.lock:
+                fault = state.take_fault(method, path, self.headers)
+            if fault and not fault.get("act"):
+                return self.apply_fault(fault, None)
+            status, body, headers = graph_emulator.serve(state.entra, method, path, self.headers, raw)
+            if fault:
+                return self.apply_fault(fault, (status, body))
+            return self.send(status, body, headers)
+        except (ConnectionError, OSError):
+            return None
+
     def apply_fault(self, fault, answer):
         if fault.get("delay"):
             time.sleep(fault["delay"])
@@ -392,7 +426,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, raw=b'{"id": 1, "token": ')
         if fault.get("status"):
             headers = {"Retry-After": str(fault["retry_after"])} if fault.get("retry_after") is not None else {}
-            return self.send(fault["status"], {"message": "injected fault"}, headers)
+            path = urlsplit(self.path).path
+            message = fault.get("message", "injected fault")
+            body = graph_emulator.fault_body(path, fault["status"], message) if path.startswith("/_entra/") \
+                else {"message": message}
+            return self.send(fault["status"], body, headers)
         status, body = answer if answer else (500, {"message": "injected fault"})
         return self.send(status, body)
 
@@ -400,7 +438,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def route(self, method, path, query, body):  # pylint: disable=too-many-return-statements
         state = self.state
-        if path.startswith("/scim/v2/"):
+        if path.startswith("/scim/"):
             return self.scim(method, path, query, body)
         if path == "/user/authenticate" and method == "POST":
             return 200, state.login(body)
@@ -446,21 +484,25 @@ class Handler(BaseHTTPRequestHandler):
             if method == "GET":
                 return 200, state.token_view(token)
             if method == "DELETE":
-                token["deleted"] = True
+                token["deleted"], token["deleted_at"] = True, time.time()
                 return 204, None
         raise ApiError(404 if method == "GET" else 405, "no such route: %s %s" % (method, path))
 
     def scim(self, method, path, query, body):
         state = self.state
+        root = state.config["scim_path"]
+        if not path.startswith(root + "/"):
+            raise ApiError(404, "no SCIM service at %s; this deployment serves SCIM under %s/" % (path, root))
+        resource = path[len(root):]
         token = state.scim_token(self.headers)
         org_users = [u for u in state.scim_users if u["org"] == token["orgId"]]
-        if path == "/scim/v2/Users" and method == "GET":
+        if resource == "/Users" and method == "GET":
             visible = [u["resource"] for u in org_users if u["resource"]["userName"].split("@")[-1]
                        in token["emailDomains"]]
             count = int(query.get("count", ["100"])[0])
             return 200, {"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
                          "totalResults": len(visible), "Resources": visible[:count]}
-        if path == "/scim/v2/Users" and method == "POST":
+        if resource == "/Users" and method == "POST":
             user_name = (body or {}).get("userName", "")
             if user_name.split("@")[-1].lower() not in token["emailDomains"]:
                 raise ApiError(403, "userName domain is not in this token's emailDomains")
@@ -475,11 +517,16 @@ class Handler(BaseHTTPRequestHandler):
         state = self.state
         try:
             body = self.read_body()
+            if path.startswith("/_emulator/entra/"):
+                # Not under the lock: can_provision makes a real SCIM request to this server.
+                return self.send(200, state.entra.control(method, path[len("/_emulator/entra/"):], body or {}))
             with state.lock:
                 answer = self.control_route(method, path, body)
             self.send(200, answer)
         except ApiError as exc:
             self.send(exc.status, {"message": exc.message})
+        except graph_emulator.GraphError as exc:
+            self.send(exc.status, exc.body())
 
     def control_route(self, method, path, body):  # pylint: disable=too-many-return-statements
         state = self.state
@@ -549,6 +596,7 @@ def make_server(host="127.0.0.1", port=0, certfile=None, keyfile=None, seed_orgs
         scheme = "https"
     server.state = state
     server.url = "%s://%s:%d" % (scheme, "localhost" if certfile else host, server.server_address[1])
+    state.server_url = server.url
     return server
 
 

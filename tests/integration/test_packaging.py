@@ -57,6 +57,20 @@ def test_ansible_doc_from_the_installed_tarball(installed, module):
     assert "RESOLVER_URL" in text
 
 
+def test_entra_module_documentation_from_the_installed_tarball(installed):
+    """entra_provisioning has the Entra connection options and its own action group."""
+    env = installed[1]
+    doc = json.loads(run(os.path.join(BIN, "ansible-doc"), "--json", "resolver.scim.entra_provisioning", env=env))
+    entry = doc["resolver.scim.entra_provisioning"]
+    options = entry["doc"]["options"]
+    assert {"tenant_id", "client_id", "client_secret", "authority_url", "graph_url", "service_principal_id",
+            "secret_token", "tenant_url"} <= set(options) and "api_key" not in options
+    assert entry["doc"]["attributes"]["action_group"]["membership"] == ["resolver.scim.entra"]
+    assert entry["examples"].strip() and entry["return"]
+    text = run(os.path.join(BIN, "ansible-doc"), "resolver.scim.entra_provisioning", env=env)
+    assert "AZURE_TENANT" in text and "Synchronization.ReadWrite.All" in text
+
+
 @pytest.mark.parametrize("entry_point", ["main", "drift_check"])
 def test_role_documentation_from_the_installed_tarball(installed, entry_point):
     env = installed[1]

@@ -147,12 +147,32 @@ def test_create_lost_twice_fails_clearly_and_leaves_no_orphan(ansible, emulator)
 
 def test_verify_failure_keeps_previous_and_returns_new_token(ansible, emulator):
     first = ok(ansible.task(TOKEN, {"name": "okta", "email_domains": ["acme.com"]}))
-    emulator.faults({"method": "GET", "path": "^/scim/v2/Users$", "count": 1, "status": 401})
+    emulator.faults({"method": "GET", "path": "^/scim/Users$", "count": 1, "status": 401})
     result = ansible.task(TOKEN, {"name": "okta", "email_domains": ["acme.com"], "state": "rotated", "verify": True})
     assert result["_status"] == "failed" and "does not authenticate" in result["msg"]
     assert result["token"] and result["token_id"] != first["token_id"]
     assert live_ids(emulator) == [first["token_id"], result["token_id"]]
     assert emulator.scim_status(first["token"]) == 200
+
+
+def test_verify_uses_the_documented_scim_base_and_tolerates_scim_v2(ansible, emulator):
+    """The default verify URL is <host>/scim/; a deployment serving /scim/v2/ needs scim_url, and the 404 says so."""
+    okta = {"name": "okta", "email_domains": ["acme.com"], "verify": True}
+    result = ok(ansible.task(TOKEN, okta))
+    assert emulator.scim_status(result["token"]) == 200
+    assert ("GET", "/scim/Users", 200) in [(r["method"], r["path"], r["status"]) for r in emulator.log()]
+
+    emulator.reset(scim_path="/scim/v2")
+    result = ansible.task(TOKEN, okta)
+    assert result["_status"] == "failed"
+    assert "could not be checked at %s/scim/" % emulator.base in result["msg"]
+    assert "GET %s/scim/Users?count=1 answered HTTP 404" % emulator.base in result["msg"]
+    assert "Set scim_url" in result["msg"] and "(for example %s/scim/v2/)" % emulator.base in result["msg"]
+    assert live_ids(emulator) == [result["token_id"]] and result["token"]  # the new token is handed back, not lost
+
+    result = ok(ansible.task(TOKEN, dict(okta, state="rotated", scim_url=emulator.base + "/scim/v2/")))
+    assert emulator.scim_status(result["token"], path="/scim/v2/Users?count=1") == 200
+    assert emulator.scim_status(result["token"]) == 404
 
 
 def test_recreate_never_fails_without_change(ansible, emulator):

@@ -337,7 +337,22 @@ def test_token_round_trip_in_every_wire_variant(emulator, switches):
     assert token.email_domains == ("acme.com", "acme.org") and token.expires is not None
     listed = api.list_tokens()
     assert [t.id for t in listed] == [token.id] and listed[0].email_domains == token.email_domains
-    assert api.token_works(emulator.base + "/scim/v2", secret) is True
+    assert api.token_works(emulator.base + "/scim/", secret) is True
     assert api.delete_token(token.id) is True
     assert api.delete_token(token.id) is False
-    assert api.token_works(emulator.base + "/scim/v2", secret) is False
+    assert api.token_works(emulator.base + "/scim/", secret) is False
+
+
+@pytest.mark.parametrize("scim_path, served, other", [("/scim", "/scim/", "/scim/v2/"),
+                                                      ("/scim/v2", "/scim/v2/", "/scim/")])
+def test_token_check_at_either_scim_base_and_404_names_the_other(emulator, scim_path, served, other):
+    emulator.reset(scim_path=scim_path)
+    api = ResolverApi(make_client(emulator))
+    _token, secret = api.create_token(api.caller_membership_id(), "okta", ["acme.com"])
+    assert api.token_works(emulator.base + served, secret) is True
+    with pytest.raises(NotFoundError) as caught:
+        api.token_works(emulator.base + other, secret)
+    message = caught.value.message
+    assert "GET %s%sUsers?count=1 answered HTTP 404" % (emulator.base, other) in message
+    assert "Set scim_url" in message and "(for example %s%s)" % (emulator.base, served) in message
+    assert secret not in message
