@@ -12,10 +12,9 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.resolver.scim.plugins.module_utils import org_plan
 
 
-def _held(records):
-    """{name: token id} from a store read, ignoring records another check already refused."""
-    held, _problems = org_plan.held_ids(records or [], None)
-    return held
+def _view(records):
+    """What a store read (back) holds; the plan already refused records of another org."""
+    return org_plan.store_view(records or [], None)
 
 
 def _ran(result):
@@ -25,12 +24,14 @@ def _ran(result):
     return result
 
 
-def token_outcome(plan, issued, store_records, store_error=None, check_mode=False, final_plan=None):
-    """Which tokens to revoke after issuing and storing, and what failed (per token name, never a value)."""
+def token_outcome(plan, issued, store_records, store_error=None, check_mode=False, final_plan=None,
+                  handover_failures=()):
+    """Which tokens to revoke after issuing, storing and handing over, and what failed (per token name and step,
+    never a value)."""
     if _ran(plan) is None:
         raise AnsibleFilterError("token_outcome expects a scim_token_plan result")
-    result = org_plan.outcome(plan, issued, _held(store_records), store_error=store_error or None,
-                              check_mode=check_mode)
+    result = org_plan.outcome(plan, issued, _view(store_records), store_error=store_error or None,
+                              check_mode=check_mode, handover_failures=handover_failures or ())
     if _ran(final_plan) is not None:
         result["failures"].extend(org_plan.postcondition(final_plan))
     return result
@@ -39,6 +40,11 @@ def token_outcome(plan, issued, store_records, store_error=None, check_mode=Fals
 def token_store_items(plan, issued, org, org_id):
     """The records a store writes after the issue step (with the new values: use with no_log)."""
     return org_plan.store_items(plan, issued, org, org_id)
+
+
+def token_handovers(plan, issued, store_records, scim_url, org, org_id):
+    """The handovers to run after the store was read back (no values: see org_plan.handover_items)."""
+    return org_plan.handover_items(plan, issued, _view(store_records), scim_url, org, org_id)
 
 
 def token_summary(hosts, hostvars, check_mode=False, active_hosts=None):
@@ -102,6 +108,7 @@ class FilterModule:  # pylint: disable=too-few-public-methods
             "store_key": org_plan.store_key,
             "token_outcome": token_outcome,
             "token_store_items": token_store_items,
+            "token_handovers": token_handovers,
             "token_summary": token_summary,
             "token_drift_report": token_drift_report,
             "token_drift_lines": token_drift_lines,

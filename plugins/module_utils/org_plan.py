@@ -316,8 +316,8 @@ def store_items(plan, issued, org, org_id):
 
 def handover_items(plan, issued, store, scim_url, org, org_id):
     """The handovers to run, after the store was read back: a new token only once the store holds it as pending
-    (so its value is never only in memory), a resumed or adopted one from the store. Values are included only for
-    new tokens (the others are read from the store by the step that needs them)."""
+    (so its value is never only in memory), a resumed or adopted one from the store. No value is included: the
+    handover step takes a new token's value from the issue result and any other from the store."""
     items = []
     by_name = _issued_by_name(issued)
     for entry in plan["actions"]:
@@ -332,9 +332,9 @@ def handover_items(plan, issued, store, scim_url, org, org_id):
             result = by_name.get(entry["name"]) or {}
             if result.get("failed") or not result.get("token") or store["pending"].get(entry["name"]) != result.get("token_id"):
                 continue
-            item.update(token=result["token"], token_id=result["token_id"], expires=result.get("expires"))
+            item.update(token_id=result["token_id"], expires=result.get("expires"))
         else:
-            item.update(token=None, token_id=entry["current_token_id"], expires=entry["current_expires"])
+            item.update(token_id=entry["current_token_id"], expires=entry["current_expires"])
         items.append(item)
     return items
 
@@ -442,7 +442,9 @@ def summary_lines(orgs, check_mode=False):
         for entry in plan["actions"]:
             revoked = entry["revoke_ids"]
             detail = "%s %s: %s" % (entry["action"], entry["name"], entry["reason"])
-            if entry["create"] and revoked:
+            if entry.get("handover") and entry["action"] != "handover":
+                detail += "; hand it to %s" % entry["handover"]["to"]
+            if (entry["create"] or entry.get("handover")) and revoked:
                 detail += "; then revoke %s" % ", ".join(str(i) for i in revoked)
             lines.extend(_wrapped(detail, "  "))
         # The failed task above carries each message; the summary names what failed, once.
