@@ -1,0 +1,177 @@
+# Copyright: (c) 2026, resolver.scim contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Zero-touch rotation: the role hands each new token to Entra ID (the Graph stand-in) or to your own tasks, tests
+it there, and only then revokes the old one (issue 12). Every step checks the IdP never held a failing token."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from conftest import REPO
+from test_role import actions, assert_no_secret, live_by_org, recap, records, summary
+
+EXAMPLES = os.path.join(REPO, "docs", "examples")
+
+
+def setup(ansible, emulator, tmp_path, **entra_extra):
+    sp = emulator.service_principal("resolver")
+    connection = emulator.entra_connection()
+    inbox = tmp_path / "okta-inbox"
+    inbox.mkdir()
+    group_vars = {
+        "resolver_scim_tokens": [
+            dict({"name": "entra", "email_domains": ["{{ scim_domain }}.com"],
+                  "entra": {"service_principal_id": sp["id"]}}, **entra_extra),
+            {"name": "okta", "email_domains": ["{{ scim_domain }}.org"], "previous": "keep",
+             "handover_tasks": os.path.join(EXAMPLES, "okta-handover.yml")}],
+        "okta_handover_inbox": str(inbox)}
+    group_vars.update(("resolver_scim_entra_" + key, value) for key, value in connection.items() if key != "timeout")
+    return sp, ansible.inventory(orgs=1, group_vars=group_vars), inbox
+
+
+def graph_requests(emulator):
+    return [r for r in emulator.log() if r["path"].startswith("/_entra/")]
+
+
+def idp(emulator, sp):
+    return emulator.entra("GET", "service_principals/%s/can_provision" % sp["id"])
+
+
+def broken_spans(emulator, sp):
+    return emulator.entra("GET", "service_principals/%s/history" % sp["id"])["broken"]
+
+
+def test_handover_lifecycle(ansible, emulator, tmp_path):
+    sp, inventory, inbox = setup(ansible, emulator, tmp_path)
+    store = str(tmp_path / "store")
+
+    # check mode names the IdP, sends nothing
+    emulator.clear_log()
+    rc, results, output = ansible.run_playbook("converge", inventory, check=True, diff=True, verbosity=4)
+    assert rc == 0, output[-3000:]
+    assert "hand it to Entra ID (service principal %s)" % sp["id"] in "\n".join(summary(results)["org1-acme"])
+    assert emulator.mutating() == [] and graph_requests(emulator) == []
+
+    # first converge: both issued, Entra ID given its token and proven, Okta's admins notified (no value)
+    emulator.clear_log()
+    rc, results, output = ansible.run_playbook("converge", inventory, verbosity=4)
+    assert rc == 0, output[-3000:]
+    first = graph_requests(emulator)
+    held = records(store)["org1-acme"]
+    assert idp(emulator, sp)["can_provision"] is True and idp(emulator, sp)["token_id"] == held["entra"]["token_id"]
+    assert held["entra"]["idp_token_id"] == held["entra"]["token_id"] and held["entra"]["status"] == "current"
+    notice = (inbox / "org1-acme-okta.txt").read_text()
+    assert "SCIM token %s" % held["okta"]["token_id"] in notice and held["okta"]["token"] not in notice
+    assert not [p for p in os.listdir(os.path.join(store, "org1-acme")) if ".pending" in p]
+
+    # second run: nothing to do, not one request to Graph
+    emulator.clear_log()
+    rc, results, output = ansible.run_playbook("converge", inventory)
+    assert rc == 0 and recap(output)["org1-acme"]["changed"] == 0, output[-3000:]
+    assert graph_requests(emulator) == [] and emulator.mutating() == []
+
+    # 705 days on: renewed, Entra ID switched with no window where its token failed, the old one then revoked
+    old = held["entra"]
+    emulator.age_tokens(705)
+    emulator.clear_log()
+    rc, results, output = ansible.run_playbook("converge", inventory, verbosity=4)
+    assert rc == 0, output[-3000:]
+    renewal = graph_requests(emulator)
+    new = records(store)["org1-acme"]["entra"]
+    assert new["token_id"] != old["token_id"] and idp(emulator, sp)["token_id"] == new["token_id"]
+    assert emulator.scim_status(old["token"]) == 401 and emulator.scim_status(new["token"]) == 200
+    assert broken_spans(emulator, sp) == []
+    with open(os.path.join(str(tmp_path), "graph-requests.json"), "w", encoding="utf-8") as handle:
+        json.dump({"first": len(first), "renewal": len(renewal)}, handle)
+    assert len(renewal) <= 6, renewal  # token, jobs, validate new, PUT, validate saved (+ start when paused)
+    assert_no_secret(ansible, emulator)
+
+
+def test_a_failed_test_in_entra_keeps_everything_working_and_the_next_run_resumes(ansible, emulator, tmp_path):
+    sp, inventory, _inbox = setup(ansible, emulator, tmp_path)
+    store = str(tmp_path / "store")
+    rc, _results, output = ansible.run_playbook("converge", inventory)
+    assert rc == 0, output[-3000:]
+    before = records(store)["org1-acme"]["entra"]
+    emulator.age_tokens(705)
+
+    # validateCredentials refuses the new token: nothing is saved in Entra ID, the old token stays live and used
+    emulator.faults({"method": "POST", "path": "validateCredentials$", "status": 400, "count": 1})
+    rc, results, output = ansible.run_playbook("converge", inventory, verbosity=4)
+    assert rc != 0 and "entra (entra validate_new)" in output, output[-3000:]
+    assert idp(emulator, sp)["token_id"] == before["token_id"] and idp(emulator, sp)["can_provision"] is True
+    assert emulator.scim_status(before["token"]) == 200
+    live = live_by_org(emulator)[1]["entra"]
+    assert len(live) == 2
+    pending = json.loads(open(os.path.join(store, "org1-acme", "entra.pending.json")).read())
+    assert pending["token_id"] == max(live) and pending["status"] == "pending"
+
+    # the next run resumes that handover: no new token, Entra ID switched, the old token revoked
+    emulator.faults()
+    issued = len(emulator.tokens(live_only=False))
+    rc, results, output = ansible.run_playbook("converge", inventory, verbosity=4)
+    assert rc == 0, output[-3000:]
+    assert actions(results, "org1-acme")["entra"] == "handover"
+    assert len(emulator.tokens(live_only=False)) == issued
+    after = records(store)["org1-acme"]["entra"]
+    assert after["token_id"] == pending["token_id"] == idp(emulator, sp)["token_id"]
+    assert live_by_org(emulator)[1]["entra"] == [after["token_id"]]
+    assert broken_spans(emulator, sp) == []
+    assert_no_secret(ansible, emulator)
+
+
+def test_a_saved_token_that_fails_its_test_is_replaced_by_the_previous_one(ansible, emulator, tmp_path):
+    sp, inventory, _inbox = setup(ansible, emulator, tmp_path)
+    store = str(tmp_path / "store")
+    rc, _results, output = ansible.run_playbook("converge", inventory)
+    assert rc == 0, output[-3000:]
+    before = records(store)["org1-acme"]["entra"]
+    emulator.age_tokens(705)
+    # the test before saving passes, the one after saving fails: the role gives Entra ID its previous token back
+    emulator.faults({"method": "POST", "path": "validateCredentials$", "status": 400, "skip": 1, "count": 1})
+    rc, _results, output = ansible.run_playbook("converge", inventory, verbosity=4)
+    assert rc != 0 and "entra (entra validate_saved)" in output, output[-3000:]
+    assert idp(emulator, sp)["token_id"] == before["token_id"] and idp(emulator, sp)["can_provision"] is True
+    assert emulator.scim_status(before["token"]) == 200
+    assert broken_spans(emulator, sp) == []
+
+
+def test_a_run_killed_between_set_and_finish_heals(ansible, emulator, tmp_path):
+    """SIGKILL the converge once Entra ID holds the new token but before the store says so: the next run finds the
+    pending record, breaks the dead run's lock at once, and finishes without issuing yet another token."""
+    sp, inventory, _inbox = setup(ansible, emulator, tmp_path)
+    store = str(tmp_path / "store")
+    rc, _results, output = ansible.run_playbook("converge", inventory)
+    assert rc == 0, output[-3000:]
+    old_id = records(store)["org1-acme"]["entra"]["token_id"]
+    emulator.age_tokens(705)
+    held_before = len(emulator.entra("GET", "service_principals/%s/history" % sp["id"])["held"])
+    environment = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, NO_PROXY="127.0.0.1,localhost,::1",
+                       ANSIBLE_NOCOLOR="1")
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+               os.path.join(REPO, "playbooks", "converge.yml"), "-i", inventory]
+    process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        held = emulator.entra("GET", "service_principals/%s/history" % sp["id"])["held"]
+        if len(held) > held_before and held[-1]["token_id"] != old_id:
+            os.killpg(process.pid, signal.SIGKILL)
+            break
+        time.sleep(0.02)
+    process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    new_id = idp(emulator, sp)["token_id"]
+    assert new_id != old_id and idp(emulator, sp)["can_provision"] is True
+    issued = len(emulator.tokens(live_only=False))
+
+    rc, results, output = ansible.run_playbook("converge", inventory, verbosity=3)
+    assert rc == 0, output[-3000:]
+    assert len(emulator.tokens(live_only=False)) == issued
+    record = records(store)["org1-acme"]["entra"]
+    assert record["token_id"] == new_id == record["idp_token_id"] == idp(emulator, sp)["token_id"]
+    assert live_by_org(emulator)[1]["entra"] == [new_id]
+    assert broken_spans(emulator, sp) == []
