@@ -34,10 +34,17 @@ DRIFT_OF_ACTION = {"created": "missing", "renewed": "expiring", "recreated": "do
 DRIFT_CATEGORIES = ("missing", "expiring", "expired", "domain_mismatch", "unstored", "superseded", "extra")
 
 
+HASHED_KEY = re.compile(r"-[0-9a-f]{8}$")
+
+
 def store_key(name):
-    """A file-system-safe key for a token name; names that needed changing get a short hash against collisions."""
+    """A file-system-safe key for a token name; names that needed changing get a short hash against collisions.
+
+    A name that already ends like a hashed key ("-" and 8 hex digits) is hashed too, so that it cannot take the
+    key of another name ("okta?" is "okta_-<hash>"; a token named "okta_-<hash>" gets "okta_-<hash>-<hash>").
+    """
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", name).lstrip(".") or "_"
-    if safe != name:
+    if safe != name or HASHED_KEY.search(name):
         safe += "-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
     return safe
 

@@ -292,7 +292,6 @@ def test_domains_from_either_wire_form(wire):
     assert domains_from_wire(wire) == ("acme.com", "acme.org")
 
 
-NOW = datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.timezone.utc)
 TOKEN_SETS = st.lists(st.tuples(st.sampled_from(["okta", "entra"]), st.integers(-800, 0),
                                 st.sampled_from([("acme.com",), ("acme.com", "acme.org"), ("other.com",)])),
                       max_size=5)
