@@ -51,7 +51,7 @@ options:
     default: 900
   wait:
     description:
-      - V(false) tries once and does not fail when another run holds the lock: RV(acquired) is V(false) and
+      - V(false) tries once and does not fail when another run holds the lock; RV(acquired) is V(false) and
         RV(holder) names that run. A caller that locks several orgs in turn uses it to come back to a busy org
         later instead of waiting while it holds another org's lock, which could deadlock with a run that
         locks the same orgs in another order.

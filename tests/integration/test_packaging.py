@@ -12,7 +12,8 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
-MODULES = ["org_membership_info", "scim_token", "scim_token_info", "scim_token_plan"]
+API_MODULES = ["org_membership_info", "scim_token", "scim_token_info", "scim_token_plan"]
+MODULES = API_MODULES + ["org_lock"]
 
 
 def run(*command, env=None):
@@ -50,11 +51,18 @@ def test_ansible_doc_from_the_installed_tarball(installed, module):
     env = installed[1]
     doc = json.loads(run(os.path.join(BIN, "ansible-doc"), "--json", "resolver.scim." + module, env=env))
     entry = doc["resolver.scim." + module]
-    assert entry["doc"]["collection"] == "resolver.scim"
-    assert "api_key" in entry["doc"]["options"] and entry["examples"].strip() and entry["return"]
-    assert entry["doc"]["attributes"]["action_group"]["membership"] == ["resolver.scim.resolver"]
+    assert entry["doc"]["collection"] == "resolver.scim" and entry["doc"]["version_added"]
+    assert entry["examples"].strip() and entry["return"]
+    assert all(option.get("description") for option in entry["doc"]["options"].values())
     text = run(os.path.join(BIN, "ansible-doc"), "resolver.scim." + module, env=env)
-    assert "RESOLVER_URL" in text
+    if module in API_MODULES:
+        assert "api_key" in entry["doc"]["options"]
+        assert entry["doc"]["attributes"]["action_group"]["membership"] == ["resolver.scim.resolver"]
+        assert "RESOLVER_URL" in text
+    else:
+        # The lock talks to no API: no connection options, not in the action group.
+        assert "api_key" not in entry["doc"]["options"] and "action_group" not in entry["doc"]["attributes"]
+        assert {"path", "wait", "timeout", "stale_after"} <= set(entry["doc"]["options"])
 
 
 @pytest.mark.parametrize("entry_point", ["main", "drift_check"])
