@@ -34,6 +34,7 @@ import argparse
 import datetime
 import itertools
 import json
+import os
 import re
 import secrets
 import socket
@@ -537,16 +538,31 @@ def main(argv=None):
     parser.add_argument("--orgs", type=int, default=3, help="how many orgs to seed")
     parser.add_argument("--config", default="{}", help="JSON object of switches, e.g. '{\"prefix\": \"/api\"}'")
     parser.add_argument("--ready-file", help="write {url, api_key} as JSON here once serving")
+    parser.add_argument("--inventory", metavar="DIR",
+                        help="write an Ansible inventory of every org to DIR (its token store under DIR/store)")
     args = parser.parse_args(argv)
-    server = make_server(args.host, args.port, args.cert, args.key, args.orgs, json.loads(args.config))
-    admin = server.state.seed_info()["orgs"][0]["members"][0]
+    try:
+        server = make_server(args.host, args.port, args.cert, args.key, args.orgs, json.loads(args.config))
+    except OSError as exc:
+        # A busy port is the usual case: one line, not a traceback.
+        print("resolver_emulator: cannot serve on %s port %d: %s" % (args.host, args.port, exc.strerror or exc),
+              file=sys.stderr)
+        return 1
+    seed = server.state.seed_info()
     api_url = server.url + server.state.config["prefix"]
     print("Resolver emulator serving %s" % api_url, flush=True)
-    print("Admin API key for org %d (%s): %s" % (1, server.state.orgs[1]["name"], admin["api_key"]), flush=True)
+    for org in seed["orgs"]:
+        admin = next(m for m in org["members"] if m["is_admin"])
+        print("Admin API key for org %d (%s): %s" % (org["id"], org["name"], admin["api_key"]), flush=True)
+    if args.inventory:
+        import org_inventory  # pylint: disable=import-outside-toplevel  # needs PyYAML, only for --inventory
+        org_inventory.write_inventory(args.inventory, org_inventory.org_hosts(seed, api_url), {
+            "resolver_scim_token_store_dir": os.path.join(os.path.abspath(args.inventory), "store")})
+        print("Inventory of the %d orgs: %s" % (len(seed["orgs"]), os.path.abspath(args.inventory)), flush=True)
     if args.ready_file:
         with open(args.ready_file, "w", encoding="utf-8") as handle:
-            json.dump({"url": api_url, "base": server.url, "api_key": admin["api_key"],
-                       "orgs": server.state.seed_info()["orgs"]}, handle)
+            json.dump({"url": api_url, "base": server.url, "api_key": seed["orgs"][0]["members"][0]["api_key"],
+                       "orgs": seed["orgs"]}, handle)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
