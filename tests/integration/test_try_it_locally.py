@@ -49,10 +49,14 @@ def test_a_busy_port_is_one_line_not_a_traceback(emulator_command):
     assert second.stderr == "resolver_emulator: cannot serve on 127.0.0.1 port %s: Address already in use\n" % port
 
 
-def test_converge_and_drift_check_over_the_emulators_inventory(emulator_command, ansible, tmp_path):
+def test_converge_drift_check_and_rotate_over_the_emulators_inventory(emulator_command, ansible, tmp_path):
     inventory = str(tmp_path / "inventory")
     rc, _results, output = ansible.run_playbook("converge", inventory)
     assert rc == 0, output[-3000:]
     assert len(list((tmp_path / "inventory" / "store").rglob("*.json"))) == 6  # two tokens in each of three orgs
-    rc, _results, output = ansible.run_playbook("drift_check", inventory)
+    rc, _results, output = ansible.run_playbook("drift_check", inventory,
+                                                extra_vars={"drift_report": str(tmp_path / "drift.json")})
     assert rc == 0, output[-3000:]
+    rc, _results, output = ansible.run_playbook("rotate", inventory,
+                                                extra_vars={"rotate_tokens": "okta", "rotate_orgs": "org1-acme"})
+    assert rc == 0 and "org1-acme" in output and "org2-globex" not in output.split("PLAY RECAP")[-1], output[-3000:]
