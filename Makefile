@@ -32,8 +32,10 @@ collection: venv
 	rm -rf $(DIST) && mkdir -p $(DIST)
 	$(BIN)/ansible-galaxy collection build --force --output-path $(DIST) .
 
+# The install path is also the configured collections path, as for the runs that use it (no path warning).
 install: collection
-	$(BIN)/ansible-galaxy collection install --force -p $(TMP)/collections $(DIST)/resolver-scim-*.tar.gz
+	ANSIBLE_COLLECTIONS_PATH=$(TMP)/collections $(BIN)/ansible-galaxy collection install --force -p $(TMP)/collections \
+		$(DIST)/resolver-scim-*.tar.gz
 
 demo: install
 	PATH=$(BIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(TMP)/collections hacking/demo.sh

@@ -50,11 +50,18 @@ MAX_STORE_KEY = 100
 SUMMARY_WIDTH = 100
 
 
+HASHED_KEY = re.compile(r"-[0-9a-f]{8}$")
+
+
 def store_key(name):
     """A file-system-safe key for a token or org name; names that needed changing get a short hash against
-    collisions, and long names are shortened (the hash keeps them distinct)."""
+    collisions, and long names are shortened (the hash keeps them distinct).
+
+    A name that already ends like a hashed key ("-" and 8 hex digits) is hashed too, so that it cannot take the
+    key of another name ("okta?" is "okta_-<hash>"; a token named "okta_-<hash>" gets "okta_-<hash>-<hash>").
+    """
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", name).lstrip(".") or "_"
-    if safe != name or len(safe) > MAX_STORE_KEY:
+    if safe != name or len(safe) > MAX_STORE_KEY or HASHED_KEY.search(name):
         safe = safe[:MAX_STORE_KEY - 9] + "-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
     return safe
 

@@ -5,6 +5,7 @@
 
 import datetime
 import hashlib
+import math
 import re
 
 from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError
@@ -114,9 +115,11 @@ class ScimToken:
         return self.expires is None or self.expires > now
 
     def days_to_expiry(self, now):
+        """Days left, to the nearest day: a new two-year token says 730 whether read just before or after it was
+        made. Decisions compare exact times, never this number."""
         if self.expires is None:
             return None
-        return int((self.expires - now).total_seconds() // 86400)
+        return int(math.floor((self.expires - now).total_seconds() / 86400 + 0.5))
 
     def sort_key(self):
         epoch = datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)

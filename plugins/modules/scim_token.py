@@ -208,10 +208,10 @@ expires:
   type: str
   sample: "2028-11-28T12:00:00Z"
 days_to_expiry:
-  description: Whole days until the current token expires.
+  description: Days until the current token expires, to the nearest day (730 for a new token).
   returned: always
   type: int
-  sample: 729
+  sample: 730
 previous_token_ids:
   description:
     - Tokens that the new token replaced or that were superseded, revoked (O(previous=revoke)) or kept

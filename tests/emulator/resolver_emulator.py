@@ -2,9 +2,10 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A Resolver Core API emulator: a real HTTP(S) server for tests and ``make demo``.
 
-It implements what ../shared/resolver-api.md says about Resolver (orgs, users, memberships, API keys,
-15-minute sessions, SCIM tokens with a two-year expiry, a SCIM 2.0 Users endpoint) and has one switch per
-assumed API variant (see CONFIG_DEFAULTS and docs/api-assumptions.md).
+It implements the part of Resolver (../shared/resolver-api.md) the collection uses: orgs, users and memberships
+with seeded API keys, 15-minute sessions, SCIM tokens with a two-year expiry, and the SCIM 2.0 Users list that
+proves a token works. It has one switch per assumed API variant (see CONFIG_DEFAULTS and
+docs/api-assumptions.md).
 
 Test-only control routes live under /_emulator/ and are never part of the emulated API:
   GET  /_emulator/health                   liveness
@@ -40,6 +41,7 @@ import argparse
 import datetime
 import itertools
 import json
+import os
 import re
 import secrets
 import socket
@@ -49,7 +51,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import graph_emulator
 
@@ -104,7 +106,7 @@ class State:
             self.configure(config)
             self.clock_offset = 0.0
             self.orgs, self.users, self.memberships, self.api_keys = {}, {}, {}, {}
-            self.sessions, self.tokens, self.scim_users = {}, {}, []
+            self.sessions, self.tokens = {}, {}
             self.faults, self.log = [], []
             self.issued = []  # every secret ever handed out, for leak scans
             self.ids = itertools.count(1000)
@@ -324,9 +326,6 @@ class Handler(BaseHTTPRequestHandler):
     def do_DELETE(self):
         self.dispatch("DELETE")
 
-    def do_PUT(self):
-        self.dispatch("PUT")
-
     # ----- plumbing -------------------------------------------------------------------------------
 
     def read_body(self):
@@ -368,10 +367,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def dispatch(self, method):
         state = self.state
-        url = urlsplit(self.path)
-        path, query = url.path, parse_qs(url.query)
+        path = urlsplit(self.path).path
         if path.startswith("/_emulator/"):
-            return self.control(method, path, query)
+            return self.control(method, path)
         if path.startswith("/_entra/"):
             return self.entra(method, path)
         api_path = None
@@ -391,7 +389,7 @@ class Handler(BaseHTTPRequestHandler):
             if api_path is None:
                 raise ApiError(404, "no such route")
             with state.lock:
-                status, answer = self.route(method, api_path, query, body)
+                status, answer = self.route(method, api_path, body)
             if fault:
                 return self.apply_fault(fault, (status, answer))
             return self.send(status, answer)
@@ -436,10 +434,10 @@ class Handler(BaseHTTPRequestHandler):
 
     # ----- the emulated API -----------------------------------------------------------------------
 
-    def route(self, method, path, query, body):  # pylint: disable=too-many-return-statements
+    def route(self, method, path, body):  # pylint: disable=too-many-return-statements
         state = self.state
         if path.startswith("/scim/"):
-            return self.scim(method, path, query, body)
+            return self.scim(method, path)
         if path == "/user/authenticate" and method == "POST":
             return 200, state.login(body)
         caller = state.membership_for(self.headers)
@@ -460,14 +458,6 @@ class Handler(BaseHTTPRequestHandler):
             if found is None:
                 raise ApiError(404, "membership not found")
             return 200, dict(found, email=state.users[user_id]["email"])
-        if path == "/user/apiKey" and method == "POST":
-            state.require_admin(caller)
-            membership = state.memberships.get((body or {}).get("orgUserId"))
-            if membership is None or membership["orgId"] != caller["orgId"]:
-                raise ApiError(400, "orgUserId must be a membership of this org")
-            key = state._secret("rk-")  # pylint: disable=protected-access
-            state.api_keys[key] = membership["id"]
-            return 200, {"apiKey": key, "name": (body or {}).get("name")}
         if path == "/user/scimTokens":
             state.require_admin(caller)
             if method == "GET":
@@ -488,32 +478,21 @@ class Handler(BaseHTTPRequestHandler):
                 return 204, None
         raise ApiError(404 if method == "GET" else 405, "no such route: %s %s" % (method, path))
 
-    def scim(self, method, path, query, body):
+    def scim(self, method, path):
+        """The SCIM Users list, empty: what a token check needs (the collection provisions no users)."""
         state = self.state
         root = state.config["scim_path"]
         if not path.startswith(root + "/"):
             raise ApiError(404, "no SCIM service at %s; this deployment serves SCIM under %s/" % (path, root))
-        resource = path[len(root):]
-        token = state.scim_token(self.headers)
-        org_users = [u for u in state.scim_users if u["org"] == token["orgId"]]
-        if resource == "/Users" and method == "GET":
-            visible = [u["resource"] for u in org_users if u["resource"]["userName"].split("@")[-1]
-                       in token["emailDomains"]]
-            count = int(query.get("count", ["100"])[0])
+        state.scim_token(self.headers)
+        if path[len(root):] == "/Users" and method == "GET":
             return 200, {"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
-                         "totalResults": len(visible), "Resources": visible[:count]}
-        if resource == "/Users" and method == "POST":
-            user_name = (body or {}).get("userName", "")
-            if user_name.split("@")[-1].lower() not in token["emailDomains"]:
-                raise ApiError(403, "userName domain is not in this token's emailDomains")
-            resource = dict(body, id=str(next(state.ids)))
-            state.scim_users.append({"org": token["orgId"], "resource": resource})
-            return 201, resource
+                         "totalResults": 0, "Resources": []}
         raise ApiError(404, "no such SCIM route")
 
     # ----- control routes -------------------------------------------------------------------------
 
-    def control(self, method, path, query):  # pylint: disable=unused-argument
+    def control(self, method, path):
         state = self.state
         try:
             body = self.read_body()
@@ -609,16 +588,31 @@ def main(argv=None):
     parser.add_argument("--orgs", type=int, default=3, help="how many orgs to seed")
     parser.add_argument("--config", default="{}", help="JSON object of switches, e.g. '{\"prefix\": \"/api\"}'")
     parser.add_argument("--ready-file", help="write {url, api_key} as JSON here once serving")
+    parser.add_argument("--inventory", metavar="DIR",
+                        help="write an Ansible inventory of every org to DIR (its token store under DIR/store)")
     args = parser.parse_args(argv)
-    server = make_server(args.host, args.port, args.cert, args.key, args.orgs, json.loads(args.config))
-    admin = server.state.seed_info()["orgs"][0]["members"][0]
+    try:
+        server = make_server(args.host, args.port, args.cert, args.key, args.orgs, json.loads(args.config))
+    except OSError as exc:
+        # A busy port is the usual case: one line, not a traceback.
+        print("resolver_emulator: cannot serve on %s port %d: %s" % (args.host, args.port, exc.strerror or exc),
+              file=sys.stderr)
+        return 1
+    seed = server.state.seed_info()
     api_url = server.url + server.state.config["prefix"]
     print("Resolver emulator serving %s" % api_url, flush=True)
-    print("Admin API key for org %d (%s): %s" % (1, server.state.orgs[1]["name"], admin["api_key"]), flush=True)
+    for org in seed["orgs"]:
+        admin = next(m for m in org["members"] if m["is_admin"])
+        print("Admin API key for org %d (%s): %s" % (org["id"], org["name"], admin["api_key"]), flush=True)
+    if args.inventory:
+        import org_inventory  # pylint: disable=import-outside-toplevel  # needs PyYAML, only for --inventory
+        org_inventory.write_inventory(args.inventory, org_inventory.org_hosts(seed, api_url), {
+            "resolver_scim_token_store_dir": os.path.join(os.path.abspath(args.inventory), "store")})
+        print("Inventory of the %d orgs: %s" % (len(seed["orgs"]), os.path.abspath(args.inventory)), flush=True)
     if args.ready_file:
         with open(args.ready_file, "w", encoding="utf-8") as handle:
-            json.dump({"url": api_url, "base": server.url, "api_key": admin["api_key"],
-                       "orgs": server.state.seed_info()["orgs"]}, handle)
+            json.dump({"url": api_url, "base": server.url, "api_key": seed["orgs"][0]["members"][0]["api_key"],
+                       "orgs": seed["orgs"]}, handle)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

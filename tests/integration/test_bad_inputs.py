@@ -155,8 +155,6 @@ def module_play(ansible):
 
 def test_bad_input_matrix(ansible, emulator, tmp_path):
     rows = []
-    assert len(MODULE_CASES) + len(ROLE_CASES) >= 25
-
     emulator.clear_log()
     rc, results, output = ansible.playbook(module_play(ansible), verbosity=3)
     assert rc == 0, output[-3000:]  # every case is ignore_errors; the play itself must finish

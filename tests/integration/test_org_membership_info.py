@@ -31,10 +31,14 @@ def test_other_user_membership(ansible):
 
 
 def test_check_mode_reads_the_same(ansible, emulator):
-    result = ansible.task(MODULE, {}, check=True)
-    assert result["_status"] == "ok"
-    assert result["org_membership_id"] == 100
-    assert emulator.mutating() == []
+    # An info module must not skip its reads in check mode: same requests, same answer as a normal run.
+    normal = ansible.task(MODULE, {})
+    requests = [(r["method"], r["path"]) for r in emulator.log()]
+    emulator.clear_log()
+    checked = ansible.task(MODULE, {}, check=True)
+    assert checked["_status"] == "ok"
+    assert [(r["method"], r["path"]) for r in emulator.log()] == requests
+    assert {k: v for k, v in checked.items() if k != "_output"} == {k: v for k, v in normal.items() if k != "_output"}
 
 
 def test_non_admin_is_told_scim_needs_administrator(ansible, emulator):
@@ -50,6 +54,24 @@ def test_bad_api_key_names_the_credential_not_its_value(ansible):
     assert result["_status"] == "failed"
     assert "API key (api_key / RESOLVER_API_KEY)" in result["msg"]
     assert "rk-not-a-real-key" not in result["_output"]
+
+
+def test_a_deactivated_service_account_is_refused_by_key_and_by_login(ansible, emulator):
+    # The help article's reason for a dedicated account: deactivating its user stops it. Both credentials say so.
+    admin = emulator.member()
+    emulator.control("POST", "users/%d/deactivate" % admin["user_id"])
+    by_key = ansible.task(MODULE, {})
+    assert by_key["_status"] == "failed"
+    assert by_key["msg"].startswith("Resolver refused who am I (GET /user/users/me) (HTTP 401) for the API key "
+                                    "(api_key / RESOLVER_API_KEY): the credential is wrong, expired or revoked")
+    env = {"RESOLVER_URL": emulator.url, "RESOLVER_USERNAME": admin["email"],
+           "RESOLVER_PASSWORD": admin["password"], "RESOLVER_ORG_ID": "1"}
+    by_login = ansible.task(MODULE, {}, env=env, module_defaults=False)
+    assert by_login["_status"] == "failed"
+    assert "is not an active member of org 1" in by_login["msg"]
+    for result in (by_key, by_login):
+        assert "Traceback" not in result["_output"]
+        assert admin["api_key"] not in result["_output"] and admin["password"] not in result["_output"]
 
 
 def test_session_auth_from_environment_only(ansible, emulator):

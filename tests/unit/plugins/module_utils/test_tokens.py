@@ -291,7 +291,6 @@ def test_domains_from_either_wire_form(wire):
     assert domains_from_wire(wire) == ("acme.com", "acme.org")
 
 
-NOW = datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.timezone.utc)
 TOKEN_SETS = st.lists(st.tuples(st.sampled_from(["okta", "entra"]), st.integers(-800, 0),
                                 st.sampled_from([("acme.com",), ("acme.com", "acme.org"), ("other.com",)])),
                       max_size=5)
@@ -336,3 +335,17 @@ def test_decision_converges_and_never_touches_newer_or_other_tokens(specs, state
     assert not again.create, (plan, again)
     if previous == "revoke":
         assert again.action == "none" and [t.name for t in after].count("okta") == 1
+
+
+@pytest.mark.parametrize("left, days", [
+    # A new two-year token, read a moment before it was made (the module's clock) and a minute after.
+    (datetime.timedelta(days=730, milliseconds=40), 730),
+    (datetime.timedelta(days=730) - datetime.timedelta(minutes=1), 730),
+    (datetime.timedelta(days=729, hours=11), 729),
+    (datetime.timedelta(days=29, hours=13), 30),
+    (datetime.timedelta(hours=-2), 0),
+    (datetime.timedelta(days=-3, hours=-1), -3),
+])
+def test_days_to_expiry_is_rounded_to_the_nearest_day(left, days):
+    new = ScimToken(1, "okta", 100, DOMAINS, NOW, NOW + left)
+    assert new.days_to_expiry(NOW) == days
