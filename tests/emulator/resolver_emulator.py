@@ -326,6 +326,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_DELETE(self):
         self.dispatch("DELETE")
 
+    def do_PUT(self):  # the Graph stand-in's synchronization secrets
+        self.dispatch("PUT")
+
     # ----- plumbing -------------------------------------------------------------------------------
 
     def read_body(self):
