@@ -197,7 +197,8 @@ membership:
            "org_membership_id": 3456, "is_admin": true, "active": true, "membership": {"id": 3456}}
 """
 
-from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError, PermissionDeniedError
+from ansible_collections.resolver.scim.plugins.module_utils.api import not_administrator
+from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError
 from ansible_collections.resolver.scim.plugins.module_utils.module import resolver_module, run_module
 from ansible_collections.resolver.scim.plugins.module_utils.org_plan import plan_org, validate_entries
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import utcnow
@@ -230,10 +231,7 @@ def run(module, api):
     if params["require_admin"]:
         membership = api.membership_facts()
         if not membership["is_admin"]:
-            raise PermissionDeniedError(
-                "%s is not an Administrator of org %s (%s); only Administrators manage SCIM tokens. Use the API key or "
-                "account of a dedicated Administrator service account."
-                % (membership["email"], membership["org_id"], membership["org_name"]))
+            raise not_administrator(membership)
     result = plan_org(entries, api.list_tokens(), utcnow(), stored=stored, exclusive=params["exclusive"],
                       heal_unstored=params["heal_unstored"], rotate=params["rotate"])
     if membership is not None:
