@@ -50,7 +50,8 @@ REDACTED = "********"
 _BEARER_PREFIX = re.compile(r"^bearer\s+", re.IGNORECASE)
 # Values that are safe to quote back in a url message: a lower-case host name (with scheme, port, path). An API key
 # or password given as url does not look like this, and is then not quoted.
-_HOST_LIKE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:[a-z0-9-]{1,63}\.)+[a-z]{2,63}(?::\d{1,5})?(?:/[a-z0-9._~/-]*)?$")
+_HOST_LIKE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:[a-z0-9-]{1,63}\.)+[a-z]{2,63}"
+                        r"(?::\d{1,5})?(?:/[a-z0-9._~/-]*)?$")
 _NOT_TLS = re.compile(r"(?i)wrong version number|record layer failure|packet length too long|unknown protocol")
 
 

@@ -87,7 +87,8 @@ def test_api_key_as_users_paste_it(ansible, emulator, tmp_path):
     with a line break inside fails naming api_key, and no part of it shows at -vvvv (issues 16 and 17)."""
     key = emulator.api_key()
     cases = [("trailing newline", key + "\n", "ok"), ("bearer prefix", "Bearer %s\n" % key, "ok"),
-             ("inner newline", key[:12] + "\n" + key[12:], "failed"), ("inner tab", key[:12] + "\t" + key[12:], "failed")]
+             ("inner newline", key[:12] + "\n" + key[12:], "failed"),
+             ("inner tab", key[:12] + "\t" + key[12:], "failed")]
     # The keys come from a variables file, as from a vault: ansible-core quotes playbook lines around a failed task.
     keys = tmp_path / "keys.json"
     keys.write_text(json.dumps({"key%d" % i: value for i, (_name, value, _status) in enumerate(cases)}))

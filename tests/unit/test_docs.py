@@ -76,7 +76,8 @@ def code_strings():
 
 
 CODE = code_strings()
-QUOTES = [(os.path.relpath(path, REPO), number, quote) for path in doc_files() for number, quote in quoted_messages(path)]
+QUOTES = [(os.path.relpath(path, REPO), number, quote)
+          for path in doc_files() for number, quote in quoted_messages(path)]
 
 
 def message_pattern(quote):
