@@ -3,7 +3,11 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Carry out a token plan against Resolver safely: create first, verify, revoke last; recover lost creates."""
 
-from ansible_collections.resolver.scim.plugins.module_utils.errors import ResolverError, TokenRunFailed, UncertainWriteError
+from ansible_collections.resolver.scim.plugins.module_utils.errors import (
+    ResolverError,
+    TokenRunFailed,
+    UncertainWriteError,
+)
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import fingerprint, iso, named
 
 

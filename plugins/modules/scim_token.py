@@ -270,7 +270,8 @@ def validated(params, base_url):
                          % state)
     verify_url = None
     if params["verify"]:
-        verify_url = check_url(params["scim_url"]) if params["scim_url"] else default_scim_url(base_url)
+        verify_url = (check_url(params["scim_url"], option="scim_url") if params["scim_url"]
+                      else default_scim_url(base_url))
     return domains, verify_url
 
 

@@ -263,7 +263,8 @@ membership:
 
 import copy
 
-from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError, PermissionDeniedError
+from ansible_collections.resolver.scim.plugins.module_utils.api import not_administrator
+from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError
 from ansible_collections.resolver.scim.plugins.module_utils.module import resolver_module, run_module
 from ansible_collections.resolver.scim.plugins.module_utils.org_plan import (
     PLAN_ENTRY_OPTIONS,
@@ -314,10 +315,7 @@ def run(module, api):
     if params["require_admin"]:
         membership = api.membership_facts()
         if not membership["is_admin"]:
-            raise PermissionDeniedError(
-                "%s is not an Administrator of org %s (%s); only Administrators manage SCIM tokens. Use the API key or "
-                "account of a dedicated Administrator service account."
-                % (membership["email"], membership["org_id"], membership["org_name"]))
+            raise not_administrator(membership)
     store = what_is_stored(params, api, membership)
     problems = store["problems"] if store else []
     for problem in problems:

@@ -271,7 +271,7 @@ def test_non_admin_org_fails_early_and_others_converge(ansible, emulator, tmp_pa
     rc, results, output = ansible.run_playbook("converge", inventory)
     counters = recap(output)
     assert rc != 0 and counters["org2-globex"]["failed"] == 1
-    assert "needs an Administrator in this org" in output
+    assert "viewer@globex.com (user 21) is not an Administrator of org 2 (Globex" in output
     assert counters["org1-acme"]["failed"] == 0 and counters["org3-initech"]["failed"] == 0
     assert 2 not in live_by_org(emulator)
     assert_store_matches_live(emulator, str(tmp_path / "store"), orgs={"org1-acme": 1, "org3-initech": 3})
