@@ -50,7 +50,7 @@ class FakeApi:
 
     def membership_facts(self):
         self.calls.append("membership")
-        return {"org_id": 12, "org_name": "Acme", "email": "svc@acme.com", "org_membership_id": 34,
+        return {"user_id": 56, "org_id": 12, "org_name": "Acme", "email": "svc@acme.com", "org_membership_id": 34,
                 "is_admin": self.admin}
 
     def list_tokens(self):
