@@ -131,15 +131,8 @@ def test_known_core_paths_are_read_from_the_code():
     assert {"/user/users/me", "/user/org/*/user/*", "/user/scimTokens", "/user/authenticate"} <= known_core_paths()
 
 
-# The getting-started page belongs to another change in flight; it still says POST /object/scimToken.
-STALE_ELSEWHERE = {"docs/getting-started.md"}
-
-
-@pytest.mark.parametrize("path", [
-    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="stale path, fixed on another branch"))
-    if os.path.relpath(p, REPO) in STALE_ELSEWHERE else p
-    for p in doc_files() + doc_files("README.md") + doc_files("roles/*/README.md") + doc_files("plugins/*/*.py")
-], ids=lambda p: os.path.relpath(p, REPO))
+@pytest.mark.parametrize("path", doc_files() + doc_files("README.md") + doc_files("roles/*/README.md")
+                         + doc_files("plugins/*/*.py"), ids=lambda p: os.path.relpath(p, REPO))
 def test_documented_api_paths_are_ones_the_code_uses(path):
     known = known_core_paths()
     with open(path, encoding="utf-8") as handle:
