@@ -33,7 +33,8 @@ def token_outcome(plan, issued, store_records, store_error=None, check_mode=Fals
     result = org_plan.outcome(plan, issued, _view(store_records), store_error=store_error or None,
                               check_mode=check_mode, handover_failures=handover_failures or ())
     if _ran(final_plan) is not None:
-        result["failures"].extend(org_plan.postcondition(final_plan))
+        failed = {failure["name"] for failure in result["failures"]}
+        result["failures"].extend(f for f in org_plan.postcondition(final_plan) if f["name"] not in failed)
     return result
 
 
