@@ -35,11 +35,15 @@ class LockError(Exception):
 
 
 def process(pid):
-    """(parent PID, start time, argv) of a process on this host, or None when there is no such process."""
+    """(parent PID, start time, argv) of a process on this host, or None when there is no such process.
+
+    A zombie (killed, not yet collected by its parent) counts as gone: it will never release a lock.
+    """
     try:
-        return _proc_process(pid)
+        state, parent_pid, start, argv = _proc_process(pid)
     except (OSError, ValueError, IndexError):
         return None
+    return None if state == "Z" else (parent_pid, start, argv)
 
 
 def _proc_process(pid):
@@ -54,8 +58,8 @@ def _proc_process(pid):
             boot = handle.read().strip()
     except OSError:
         boot = ""
-    # Field 4 is the parent PID, field 22 the start time in clock ticks since boot.
-    return int(fields[1]), "%s/%s" % (boot, fields[19]), argv
+    # Field 3 is the state, 4 the parent PID, 22 the start time in clock ticks since boot.
+    return fields[0], int(fields[1]), "%s/%s" % (boot, fields[19]), argv
 
 
 def _is_ansible(argv):

@@ -156,6 +156,24 @@ def test_a_reused_pid_does_not_keep_a_dead_runs_lock(tmp_path):
     assert [reason for _holder, reason in broken] == ["gone"]
 
 
+def test_a_killed_process_not_yet_collected_counts_as_gone(tmp_path):
+    # Killed, but its parent (here: this test) has not waited for it yet: a zombie holds no lock.
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        start = org_lock.process(child.pid)[1]
+        path = tmp_path / "org1.lock"
+        _record(path, pid=child.pid, host=socket.gethostname(), start=start)
+        assert org_lock.abandoned(str(path), org_lock.read_owner(str(path)), time.time(), 3600) is None
+        child.kill()
+        deadline = time.monotonic() + 10
+        while org_lock.process(child.pid) is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert org_lock.abandoned(str(path), org_lock.read_owner(str(path)), time.time(), 3600) == "gone"
+    finally:
+        child.kill()
+        child.wait()
+
+
 def test_a_lock_of_another_host_is_broken_only_when_stale(tmp_path):
     path = tmp_path / "org1.lock"
     # No such PID here, but the PID is another host's: only its age counts.
