@@ -14,13 +14,14 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 import time
 import uuid
 
 OWNER_FILE = "owner.json"
 # The commands whose process lives as long as the run: a module process ends with its task.
 ANSIBLE_PROGRAMS = frozenset(("ansible-playbook", "ansible", "ansible-pull", "ansible-console"))
+# Processes are read from here (Linux). Without it no process is recorded or judged: only stale_after counts.
+PROC = "/proc"
 # Breaking takes milliseconds; a guard older than this was left by a run killed while breaking.
 GUARD_STALE_SECONDS = 60
 
@@ -33,41 +34,32 @@ class LockError(Exception):
     """The lock path cannot be used as a lock (for example a symbolic link)."""
 
 
+def process(pid):
+    """(parent PID, start time, argv) of a process on this host, or None when there is no such process.
+
+    A zombie (killed, not yet collected by its parent) counts as gone: it will never release a lock.
+    """
+    try:
+        state, parent_pid, start, argv = _proc_process(pid)
+    except (OSError, ValueError, IndexError):
+        return None
+    return None if state == "Z" else (parent_pid, start, argv)
+
+
 def _proc_process(pid):
-    with open("/proc/%d/stat" % pid, encoding="utf-8", errors="replace") as handle:
+    with open(os.path.join(PROC, str(pid), "stat"), encoding="utf-8", errors="replace") as handle:
         stat = handle.read()
     # The command name in parentheses may hold spaces or parentheses: fields are counted after the last ")".
     fields = stat.rsplit(")", 1)[1].split()
-    with open("/proc/%d/cmdline" % pid, "rb") as handle:
+    with open(os.path.join(PROC, str(pid), "cmdline"), "rb") as handle:
         argv = [arg.decode("utf-8", "replace") for arg in handle.read().split(b"\0") if arg]
     try:
-        with open("/proc/sys/kernel/random/boot_id", encoding="utf-8") as handle:
+        with open(os.path.join(PROC, "sys", "kernel", "random", "boot_id"), encoding="utf-8") as handle:
             boot = handle.read().strip()
     except OSError:
         boot = ""
-    # Field 4 is the parent PID, field 22 the start time in clock ticks since boot.
-    return int(fields[1]), "%s/%s" % (boot, fields[19]), argv
-
-
-def _ps_process(pid):
-    """The same from ps(1), for systems without /proc (macOS)."""
-    answer = subprocess.run(["ps", "-o", "ppid=", "-o", "lstart=", "-o", "args=", "-p", str(pid)],
-                            capture_output=True, text=True, timeout=10, check=False,
-                            env=dict(os.environ, LC_ALL="C", TZ="UTC"))
-    fields = answer.stdout.split()
-    if answer.returncode != 0 or len(fields) < 6:
-        raise OSError("no process %d" % pid)
-    # lstart is five words: "Mon Jan  5 09:12:00 2026".
-    return int(fields[0]), " ".join(fields[1:6]), fields[6:]
-
-
-def process(pid):
-    """(parent PID, start time, argv) of a process on this host, or None when there is no such process."""
-    reader = _proc_process if os.path.isdir("/proc/self") else _ps_process
-    try:
-        return reader(pid)
-    except (OSError, ValueError, IndexError, subprocess.SubprocessError):
-        return None
+    # Field 3 is the state, 4 the parent PID, 22 the start time in clock ticks since boot.
+    return fields[0], int(fields[1]), "%s/%s" % (boot, fields[19]), argv
 
 
 def _is_ansible(argv):
@@ -111,7 +103,7 @@ def holder_is_gone(holder):
     """Whether the holder's run is known to have ended: its process is no longer running on this host."""
     if not holder or not isinstance(holder.get("pid"), int) or not holder.get("start"):
         return False
-    if holder.get("host") != socket.gethostname():
+    if holder.get("host") != socket.gethostname() or not os.path.isdir(os.path.join(PROC, "self")):
         return False
     current = process(holder["pid"])
     return current is None or current[1] != holder["start"]

@@ -79,9 +79,10 @@ attributes:
     support: none
 notes:
   - The module never reports a change, because a run removes its lock before it ends; only its warnings tell.
-  - Process liveness is read from C(/proc), or from C(ps) where there is no C(/proc). Runs whose modules do not
-    run under an C(ansible-playbook) (or C(ansible), C(ansible-pull), C(ansible-console)) process on the host
-    of O(path) record no process, and their locks are broken only after O(stale_after).
+  - Processes are read from C(/proc) (Linux, including execution environments). Where there is none (macOS), and
+    for runs whose modules do not run under an C(ansible-playbook) (or C(ansible), C(ansible-pull),
+    C(ansible-console)) process on the host of O(path), no process is recorded and a lock is broken only after
+    O(stale_after).
   - The host is known by its host name. Containers that share O(path) must have distinct host names (the
     default for containers and Kubernetes pods), since a process ID means nothing in another container.
 seealso:
