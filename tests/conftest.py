@@ -82,9 +82,9 @@ class Emulator:
 
     def issue_token(self, name="entra", email_domains=("acme.com",), org=1):
         """A new SCIM token created through the API (its secret is returned once, as by Resolver)."""
+        headers = {"Authorization": "Bearer " + self.api_key(org), "Content-Type": "application/json"}
         request = urllib.request.Request(
-            self.url + "/user/scimTokens", method="POST", headers={"Authorization": "Bearer " + self.api_key(org),
-                                                                    "Content-Type": "application/json"},
+            self.url + "/user/scimTokens", method="POST", headers=headers,
             data=json.dumps({"orgMembershipId": self.member(org)["membership_id"], "name": name,
                              "emailDomains": list(email_domains)}).encode())
         with urllib.request.urlopen(request, timeout=10, context=self.ssl_context) as answer:

@@ -262,10 +262,10 @@ class GraphClient:
         hint = _aadsts_hint(code.group(1) if code else None).format(graph_url=self.graph_url)
         if status == 429 or status >= 500:
             hint = "Entra ID kept answering HTTP %d within the retry budget; try again later." % status
-        return EntraError(self.redact("%s: Entra ID refused the client credentials of client_id %s in tenant %s "
-                                      "(HTTP %d %s: %s). %s" % (step, self.client_id, self.tenant_id, status,
-                                                               error or "error", description or "no reason given",
-                                                               hint)), status, error)
+        message = ("%s: Entra ID refused the client credentials of client_id %s in tenant %s (HTTP %d %s: %s). %s"
+                   % (step, self.client_id, self.tenant_id, status, error or "error",
+                      description or "no reason given", hint))
+        return EntraError(self.redact(message), status, error)
 
     # ----- Graph -------------------------------------------------------------------------------------
 

@@ -496,8 +496,8 @@ def drift_lines(report):
             lines.extend(_wrapped("%s: ERROR - %s" % (name, org["error"]), ""))
             continue
         found = [category for category in DRIFT_CATEGORIES if org["drift"].get(category)]
-        head = "%s: %s; next expiry %s" % (name, "DRIFTED (%s)" % ", ".join(found) if org["drifted"] else "no drift",
-                                         (org["next_expiry"] or "-")[:10])
+        state = "DRIFTED (%s)" % ", ".join(found) if org["drifted"] else "no drift"
+        head = "%s: %s; next expiry %s" % (name, state, (org["next_expiry"] or "-")[:10])
         if org["unmanaged"]:
             head += "; unmanaged: %s" % ", ".join(org["unmanaged"])
         lines.extend(_wrapped(head, ""))

@@ -87,7 +87,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     description:
-      - With O(state=present), sends no request at all and reports what would be set (RV(changed=true)).
+      - With O(state=present), sends no request at all and reports what would be set (C(changed=true)).
       - With O(state=validated), gets a token, reads the job and runs C(validateCredentials) (which changes
         nothing), and reports whether the job would be started without starting it.
     support: full
@@ -250,9 +250,9 @@ def check_params(params):
     if params["state"] == "validated":
         given = [o for o in ("tenant_url", "secret_token") if params[o] is not None]
         if given:
-            raise InputError("%s only used with state=present: state=validated tests the credentials Entra ID has "
-                             "saved; remove %s." % (" and ".join(given) + (" are" if len(given) > 1 else " is"),
-                                                   " and ".join(given)))
+            named = " and ".join(given)
+            raise InputError("%s %s only used with state=present: state=validated tests the credentials Entra ID has "
+                             "saved; remove %s." % (named, "are" if len(given) > 1 else "is", named))
         if not params["validate"]:
             raise InputError("validate=false leaves state=validated nothing to do; use validate=true.")
         return
@@ -282,8 +282,10 @@ def resolve_job(client, params, result, need_status):
     if job_id and not need_status:
         result["job_id"] = job_id
         return
-    job = step(result, "job", client.job, sp_id, job_id) if job_id else step(result, "job", find_scim_job, client,
-                                                                               sp_id)
+    if job_id:
+        job = step(result, "job", client.job, sp_id, job_id)
+    else:
+        job = step(result, "job", find_scim_job, client, sp_id)
     result["job_id"], result["job_status"] = job["id"], job["status"]
 
 

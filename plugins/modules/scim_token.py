@@ -77,7 +77,7 @@ options:
     default: false
   scim_url:
     description:
-      - Base URL of Resolver's SCIM 2.0 service, used by O(verify): the token is checked with
+      - Base URL of Resolver's SCIM 2.0 service, used by O(verify), which checks the token with
         C(GET <scim_url>/Users?count=1).
       - Defaults to O(url) with a trailing C(/api) removed, plus C(/scim/), the SCIM connector base URL Resolver
         documents for identity providers (for example C(https://acme.resolver.com/scim/)).
@@ -286,7 +286,7 @@ def run(module, api):
     if plan.failure:
         raise TokenRunFailed(plan.failure, {"action": plan.action, "reason": plan.reason})
     result, diff = execute_token_plan(api, plan, params["name"], domains, now, module.check_mode,
-                           membership_id=params["org_membership_id"], verify_url=verify_url, tokens=tokens)
+                                      membership_id=params["org_membership_id"], verify_url=verify_url, tokens=tokens)
     return plan.changed, result, diff
 
 

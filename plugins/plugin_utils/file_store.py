@@ -54,12 +54,12 @@ def _load(path):
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
-    except ValueError as exc:
-        raise StoreError("%s is not valid JSON (%s at line %s); fix or remove it."
-                         % (path, getattr(exc, "msg", "parse error"), getattr(exc, "lineno", "?")))
     except (OSError, UnicodeDecodeError) as exc:
         raise StoreError("%s cannot be read (%s); fix its permissions or remove it."
                          % (path, getattr(exc, "strerror", None) or type(exc).__name__))
+    except ValueError as exc:
+        raise StoreError("%s is not valid JSON (%s at line %s); fix or remove it."
+                         % (path, getattr(exc, "msg", "parse error"), getattr(exc, "lineno", "?")))
     token_id = data.get("token_id") if isinstance(data, dict) else None
     if not isinstance(data, dict) or not isinstance(data.get("name"), str) or not isinstance(token_id, int) \
             or isinstance(token_id, bool):

@@ -427,4 +427,3 @@ def serve(state, method, path, headers, raw):
         raise GraphError(404, "Request_ResourceNotFound", "no such route")
     except (GraphError, LoginError) as exc:
         return exc.status, exc.body(), getattr(exc, "headers", {})
-

@@ -100,7 +100,7 @@ def test_set_and_validate_then_the_idp_can_provision(ansible, emulator):
 
     # a second token, job known and no start wanted: the job is not even read (1 token + 3 Graph requests)
     second = emulator.issue_token()
-    args, _ = handover(emulator, token=second, job_id=result["job_id"], start_job="never")
+    args, _token = handover(emulator, token=second, job_id=result["job_id"], start_job="never")
     emulator.clear_log()
     result = ok(run(ansible, emulator, args))
     assert [c[:2] for c in entra_calls(emulator)] == [("POST", "token"), ("POST", "validateCredentials"),
@@ -150,7 +150,7 @@ def test_validated_state_for_drift_checks(ansible, emulator):
     ("two-scim-jobs", "has 2 jobs with templateId scim ("),
 ])
 def test_job_discovery_errors_fail_before_anything_is_set(ansible, emulator, sp_name, expected):
-    args, _ = handover(emulator, sp_name)
+    args, _token = handover(emulator, sp_name)
     emulator.clear_log()
     result = failed(run(ansible, emulator, args))
     assert result["failed_step"] == "job" and expected in result["msg"]
@@ -167,7 +167,7 @@ def test_job_discovery_errors_fail_before_anything_is_set(ansible, emulator, sp_
 @pytest.mark.parametrize("failure_status", [400, 409])
 def test_new_credentials_that_do_not_work_are_never_saved(ansible, emulator, failure_status):
     emulator.reset(entra_validate_failure_status=failure_status)
-    working, _ = handover(emulator)
+    working, _token = handover(emulator)
     ok(run(ansible, emulator, working))
     dead = emulator.issue_token(name="dead")
     emulator.control("POST", "age_tokens", {"days": 800, "ids": [dead["id"]]})
@@ -188,7 +188,7 @@ def test_new_credentials_that_do_not_work_are_never_saved(ansible, emulator, fai
 
 
 def test_saved_credentials_that_fail_validation_fail_the_task_naming_the_step(ansible, emulator):
-    args, _ = handover(emulator)
+    args, _token = handover(emulator)
     emulator.faults({"method": "POST", "path": "/validateCredentials$", "skip": 1, "count": 1, "status": 400})
     result = failed(run(ansible, emulator, args))
     assert result["failed_step"] == "validate_saved" and result["changed"] is True
@@ -199,14 +199,14 @@ def test_saved_credentials_that_fail_validation_fail_the_task_naming_the_step(an
 
 
 def test_forbidden_names_the_permission(ansible, emulator):
-    args, _ = handover(emulator)
+    args, _token = handover(emulator)
     result = failed(run(ansible, emulator, args, app="no-permission"))
     assert result["failed_step"] == "job"
     assert "HTTP 403 Authorization_RequestDenied: Insufficient privileges to complete the operation." in result["msg"]
     assert "Synchronization.ReadWrite.All" in result["msg"] and "Application.ReadWrite.OwnedBy" in result["msg"]
     # least privilege: an app with Application.ReadWrite.OwnedBy may manage the service principal it owns only
     ok(run(ansible, emulator, args, app="owner"))
-    not_owned, _ = handover(emulator, "resolver-paused")
+    not_owned, _token = handover(emulator, "resolver-paused")
     result = failed(run(ansible, emulator, not_owned, app="owner"))
     assert "HTTP 403" in result["msg"] and "with the app made an owner of the service principal" in result["msg"]
     # a 403 on the PUT itself names the step that failed
@@ -225,7 +225,7 @@ def test_forbidden_names_the_permission(ansible, emulator):
 def test_a_paused_or_quarantined_job_is_started_and_an_active_one_is_not(ansible, emulator, sp_name, start_job,
                                                                          started):
     status_before = emulator.service_principal(sp_name)["jobs"][0]["status"]
-    args, _ = handover(emulator, sp_name, start_job=start_job)
+    args, _token = handover(emulator, sp_name, start_job=start_job)
     emulator.clear_log()
     result = ok(run(ansible, emulator, args, diff=True))
     assert result["job_started"] is started and result["job_status"] == status_before
@@ -262,7 +262,7 @@ def test_azure_environment_variables(ansible, emulator, names):
 
 
 def test_token_endpoint_errors_name_the_credential_to_check(ansible, emulator):
-    args, _ = handover(emulator)
+    args, _token = handover(emulator)
     emulator.clear_log()
     result = failed(run(ansible, emulator, args, client_secret="cs~wrong-secret-value"))
     assert result["failed_step"] == "token" and result["changed"] is False
@@ -311,7 +311,7 @@ BAD_INPUTS = [
 
 
 def test_bad_input_fails_before_any_request_naming_the_option(ansible, emulator):
-    args, _ = handover(emulator)
+    args, _token = handover(emulator)
     connection = emulator.entra_connection()
     tasks = []
     for case, changes, connection_changes, _expected in BAD_INPUTS:
@@ -333,7 +333,7 @@ def test_bad_input_fails_before_any_request_naming_the_option(ansible, emulator)
 def test_no_secret_at_any_verbosity(ansible, emulator, tmp_path):
     """-vvvv, --diff and a log file over set, validate, check mode and failures: no secret the emulator issued."""
     log_path = tmp_path / "ansible.log"
-    args, _ = handover(emulator, "resolver-quarantine")
+    args, _token = handover(emulator, "resolver-quarantine")
     dead = emulator.issue_token(name="dead")
     emulator.control("POST", "age_tokens", {"days": 800, "ids": [dead["id"]]})
     sp_id = args["service_principal_id"]
