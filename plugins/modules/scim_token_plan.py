@@ -19,18 +19,51 @@ author:
 options:
   tokens:
     description:
-      - The declared tokens, one entry per identity provider connection.
-      - Each entry has C(name) (required), C(email_domains) (required unless C(state=absent)), C(state)
-        (V(present), V(absent) or V(rotated); default V(present)), C(rotate_before_days) (default V(30)) and
-        C(previous) (V(revoke) or V(keep); default V(revoke)), as in M(resolver.scim.scim_token). Names must be
-        unique.
-      - Optionally where the token's value is handed over, C(entra) (a dict with C(service_principal_id) and
-        optionally C(job_id), see M(resolver.scim.entra_provisioning)) or C(handover_tasks) (a task file of your
-        own). Such an entry is planned for action C(handover) when the store does not record the live token as
-        handed over (a new setup, or a run that stopped between the handover and its finish).
+      - The declared tokens, one entry per identity provider connection. Names must be unique.
+      - An entry with O(tokens[].entra) or O(tokens[].handover_tasks) is planned for action C(handover) when the
+        store does not record the live token as handed over (a new setup, or a run that stopped between the
+        handover and its finish).
     type: list
     elements: dict
     required: true
+    suboptions:
+      name:
+        description: The token's name in the org, as O(resolver.scim.scim_token#module:name).
+        type: str
+        required: true
+      email_domains:
+        description: Email domains the token may provision; required unless O(tokens[].state=absent).
+        type: list
+        elements: str
+      state:
+        description: As O(resolver.scim.scim_token#module:state).
+        type: str
+        choices: [present, absent, rotated]
+        default: present
+      rotate_before_days:
+        description: As O(resolver.scim.scim_token#module:rotate_before_days).
+        type: int
+        default: 30
+      previous:
+        description: As O(resolver.scim.scim_token#module:previous).
+        type: str
+        choices: [revoke, keep]
+        default: revoke
+      entra:
+        description:
+          - Hand the token's value to this Microsoft Entra ID enterprise app (see M(resolver.scim.entra_provisioning)).
+        type: dict
+        suboptions:
+          service_principal_id:
+            description: The Object ID of the enterprise application.
+            type: str
+            required: true
+          job_id:
+            description: Its provisioning job; found from its SCIM job when left out.
+            type: str
+      handover_tasks:
+        description: A task file that hands the token's value to its identity provider (the role includes it).
+        type: str
   exclusive:
     description: Plan the removal of the org's tokens whose name is not declared in O(tokens).
     type: bool

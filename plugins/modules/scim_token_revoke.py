@@ -74,7 +74,7 @@ from ansible_collections.resolver.scim.plugins.module_utils.token_service import
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import utcnow
 
 ARGUMENT_SPEC = dict(
-    token_ids=dict(type="list", elements="int", required=True),
+    token_ids=dict(type="list", elements="int", required=True, no_log=False),
     names=dict(type="list", elements="str"),
 )
 
