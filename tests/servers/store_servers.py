@@ -8,11 +8,13 @@
   on), with moto's request recorder for counting calls.
 """
 
+import glob
 import json
 import os
 import secrets
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -29,13 +31,14 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def wait_for(url, process, accept=(200,), timeout=30):
+def wait_for(url, process, accept=(200,), timeout=30, cafile=None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError("%s exited with %s" % (process.args[0], process.returncode))
         try:
-            with urllib.request.urlopen(url, timeout=2) as answer:
+            context = ssl.create_default_context(cafile=cafile) if cafile else None
+            with urllib.request.urlopen(url, timeout=2, context=context) as answer:
                 if answer.status in accept:
                     return
         except urllib.error.HTTPError as exc:
@@ -58,25 +61,42 @@ def stop(process):
 
 
 class OpenBao:
-    """An OpenBao dev server: KV v2 at secret/, a random root token, an audit log, and the bao CLI against it."""
+    """An OpenBao dev server: KV v2 at secret/, a random root token, an audit log, and the bao CLI against it.
 
-    def __init__(self, workdir):
+    With tls=True it serves HTTPS with a certificate from its own new CA (ca_cert), as `-dev-tls` makes them.
+    """
+
+    def __init__(self, workdir, tls=False):
         self.workdir = str(workdir)
         os.makedirs(self.workdir, exist_ok=True)
         self.port = free_port()
-        self.url = "http://%s:%d" % (LOOPBACK, self.port)
+        self.url = "%s://%s:%d" % ("https" if tls else "http", LOOPBACK, self.port)
         self.root_token = "root-" + secrets.token_hex(12)
         self.audit_log = os.path.join(self.workdir, "audit.log")
         self.log = open(os.path.join(self.workdir, "bao.log"), "w", encoding="utf-8")  # pylint: disable=consider-using-with
         # HOME points into the work directory: bao must not write a token helper file into the real home.
         self.env = dict(os.environ, HOME=self.workdir, BAO_ADDR=self.url, VAULT_ADDR=self.url,
                         BAO_TOKEN=self.root_token, VAULT_TOKEN=self.root_token, NO_PROXY=LOOPBACK)
+        # OpenBao enables audit devices only from its configuration, which dev mode reads too.
+        config = os.path.join(self.workdir, "audit.hcl")
+        with open(config, "w", encoding="utf-8") as handle:
+            handle.write('audit "file" "file" {\n  options {\n    file_path = "%s"\n  }\n}\n' % self.audit_log)
+        command = [os.path.join(BIN, "bao"), "server", "-dev", "-dev-no-store-token", "-config=" + config,
+                   "-dev-root-token-id=" + self.root_token, "-dev-listen-address=%s:%d" % (LOOPBACK, self.port)]
+        certs = os.path.join(self.workdir, "tls")
+        if tls:
+            os.makedirs(certs, exist_ok=True)
+            command += ["-dev-tls", "-dev-tls-cert-dir=" + certs]
         self.process = subprocess.Popen(  # pylint: disable=consider-using-with
-            [os.path.join(BIN, "bao"), "server", "-dev", "-dev-no-store-token",
-             "-dev-root-token-id=" + self.root_token, "-dev-listen-address=%s:%d" % (LOOPBACK, self.port)],
-            stdout=self.log, stderr=subprocess.STDOUT, env=self.env, cwd=self.workdir)
-        wait_for(self.url + "/v1/sys/health", self.process)
-        self.cli("audit", "enable", "file", "file_path=" + self.audit_log)
+            command, stdout=self.log, stderr=subprocess.STDOUT, env=self.env, cwd=self.workdir)
+        self.ca_cert = None
+        if tls:
+            deadline = time.monotonic() + 30
+            while not glob.glob(os.path.join(certs, "*ca.pem")) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            self.ca_cert = glob.glob(os.path.join(certs, "*ca.pem"))[0]
+            self.env.update(BAO_CACERT=self.ca_cert, VAULT_CACERT=self.ca_cert)
+        wait_for(self.url + "/v1/sys/health", self.process, cafile=self.ca_cert)
 
     def cli(self, *args, token=None, check=True):
         env = dict(self.env, BAO_TOKEN=token or self.root_token, VAULT_TOKEN=token or self.root_token)
@@ -86,26 +106,30 @@ class OpenBao:
             raise RuntimeError("bao %s: %s" % (" ".join(args[:3]), completed.stderr))
         return completed
 
-    def json(self, *args, **kwargs):
-        return json.loads(self.cli(*(args + ("-format=json",)), **kwargs).stdout or "null")
+    def json(self, command, *args, **kwargs):
+        """The JSON answer of a bao command ("kv get", "token create", ...) given with its flags and arguments."""
+        return json.loads(self.cli(*command.split(), "-format=json", *args, **kwargs).stdout or "null")
 
     def token(self, policy=None, policy_name=None):
         """A new token with only the given policy (HCL text), or with no policy but `default`."""
-        policies = []
+        # Without -policy a child token would inherit the root token's policies.
+        policies = ["-policy=default"]
         if policy is not None:
             policy_name = policy_name or "p-" + secrets.token_hex(4)
             path = os.path.join(self.workdir, policy_name + ".hcl")
             with open(path, "w", encoding="utf-8") as handle:
                 handle.write(policy)
             self.cli("policy", "write", policy_name, path)
-            policies = ["-policy=" + policy_name]
-        return self.json("token", "create", "-ttl=1h", *policies)["auth"]["client_token"]
+            policies.append("-policy=" + policy_name)
+        return self.json("token create", "-ttl=1h", *policies)["auth"]["client_token"]
 
     def audit_mark(self):
-        return os.path.getsize(self.audit_log)
+        return os.path.getsize(self.audit_log) if os.path.exists(self.audit_log) else 0
 
     def requests_since(self, mark):
         """The requests served since audit_mark(): [(operation, path)], in order."""
+        if not os.path.exists(self.audit_log):
+            return []
         with open(self.audit_log, encoding="utf-8") as handle:
             handle.seek(mark)
             entries = [json.loads(line) for line in handle if line.strip()]
@@ -191,3 +215,44 @@ class Moto:
     def close(self):
         stop(self.process)
         self.log.close()
+
+
+STORE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                         "roles", "scim_tokens", "tasks", "store")
+
+
+def verb(store, name, **variables):
+    """A task that includes one verb of a store by path, as the role does."""
+    task = {"name": "%s %s" % (store, name),
+            "ansible.builtin.include_tasks": os.path.join(STORE_DIR, store, name + ".yml")}
+    if variables:
+        task["vars"] = variables
+    return task
+
+
+SHOW_RECORDS = {"name": "records", "ansible.builtin.debug": {"var": "scim_tokens_store_records"}}
+
+
+def store_play(settings, tasks, org="acme", org_id=1):
+    """One play over the org's host with the role-level variables the store verbs read."""
+    variables = {"scim_tokens_org": org, "scim_tokens_org_key": org, "scim_tokens_org_id": org_id}
+    variables.update(settings)
+    return [{"name": "store verbs", "hosts": org, "gather_facts": False, "vars": variables, "tasks": tasks}]
+
+
+def item(name, token, token_id, key=None, status="current", **extra):
+    """One item of scim_tokens_store_items, as the role hands it to write.yml."""
+    entry = {"name": name, "key": key or name, "token": token, "token_id": token_id,
+             "email_domains": ["acme.com"], "expires": "2028-06-01T00:00:00Z", "org": "acme", "org_id": 1,
+             "status": status}
+    entry.update(extra)
+    return entry
+
+
+def shadow_library(directory, *modules):
+    """A directory to put first on PYTHONPATH in which importing each module fails as if it were not installed."""
+    os.makedirs(directory, exist_ok=True)
+    for module in modules:
+        with open(os.path.join(directory, module + ".py"), "w", encoding="utf-8") as handle:
+            handle.write('raise ImportError("No module named %r (hidden by the store tests)")\n' % module)
+    return directory
