@@ -191,7 +191,9 @@ class Moto:
         self.control("recorder/start-recording")
 
     def control(self, route, body=b""):
-        request = urllib.request.Request("%s/moto-api/%s" % (self.url, route), data=body, method="POST")
+        # Not a form: Flask would take the body for form fields and moto would find no data.
+        request = urllib.request.Request("%s/moto-api/%s" % (self.url, route), data=body, method="POST",
+                                         headers={"Content-Type": "text/plain"})
         with urllib.request.urlopen(request, timeout=10) as answer:
             return answer.read()
 
