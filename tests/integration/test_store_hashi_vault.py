@@ -233,7 +233,8 @@ def test_credentials_without_the_policy_fail_check_read_and_write(vault, openbao
     vault.token = openbao.token(READ_ONLY_POLICY)
     vault.secrets.add(vault.token)
     value = "scim-" + secrets.token_urlsafe(24)
-    rc, results, output, requests = vault.run([verb(STORE, "write", scim_tokens_store_items=[item("okta", value, 1)])])
+    rc, results, output, requests = vault.run([verb(STORE, "write", scim_tokens_store_items=[
+        item("okta", value, 987654321)])])
     assert rc != 0
     message = failure(results)
     assert "Vault refused the credentials (token auth)" in message
