@@ -90,6 +90,8 @@ ee: collection
 		--output-filename Containerfile
 	grep -q "ansible-galaxy collection install" $(TMP)/ee/context/Containerfile
 	grep -q "/build/collections/resolver-scim.tar.gz" $(TMP)/ee/context/_build/requirements.yml
+	grep -q "community.hashi_vault" $(TMP)/ee/context/_build/requirements.yml
+	grep -q "hvac" $(TMP)/ee/context/_build/requirements.txt
 	test -s $(TMP)/ee/context/_build/collections/resolver-scim.tar.gz
 
 # Galaxy-quality packaging: the installed tarball through galaxy-importer and antsibull-docs, and the docs build.

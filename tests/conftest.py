@@ -215,7 +215,8 @@ def store_collections():
     """The collections path holding community.hashi_vault, amazon.aws and community.aws."""
     for name in ("community/hashi_vault", "amazon/aws", "community/aws"):
         if not os.path.isfile(os.path.join(STORE_COLLECTIONS, "ansible_collections", name, "MANIFEST.json")):
-            pytest.fail("%s is missing: run `make store-collections` (the store tests need it)" % name.replace("/", "."))
+            pytest.fail("%s is missing: run `make store-collections` (the store tests need it)"
+                        % name.replace("/", "."))
     return STORE_COLLECTIONS
 
 

@@ -128,7 +128,8 @@ def test_write_read_new_version_remove(vault):
     assert {r["name"]: r["token_id"] for r in vault.records(results)} == {"Entra ID": 102, "okta": 103}
 
     # Remove soft-deletes the latest version: reads skip the secret, every version can still be recovered.
-    rc, _, output, requests = vault.run([verb(STORE, "remove", scim_tokens_store_names=[{"name": "okta", "key": "okta"}])])
+    rc, _, output, requests = vault.run([verb(STORE, "remove",
+                                              scim_tokens_store_names=[{"name": "okta", "key": "okta"}])])
     assert rc == 0, output[-3000:]
     assert requests == [("delete", "secret/data/resolver-scim/%s/okta" % vault.org)]
     rc, results, output, requests = vault.run([verb(STORE, "read"), SHOW_RECORDS])
@@ -209,7 +210,8 @@ def test_check_proves_the_modules_python_too(vault, tmp_path):
                                        env={"ANSIBLE_PYTHON_INTERPRETER": str(python)})
     assert rc != 0
     # The lookups passed; the module run failed, and the explanation names the library.
-    assert [r["task"] for r in results if r["status"] == "failed"][0] == "Ask Vault about the org's path through a module"
+    failed_tasks = [r["task"] for r in results if r["status"] == "failed"]
+    assert failed_tasks[0] == "Ask Vault about the org's path through a module"
     assert "the Python library hvac is missing" in failure(results)
     vault.assert_clean()
 

@@ -73,7 +73,7 @@ class OpenBao:
         self.url = "%s://%s:%d" % ("https" if tls else "http", LOOPBACK, self.port)
         self.root_token = "root-" + secrets.token_hex(12)
         self.audit_log = os.path.join(self.workdir, "audit.log")
-        self.log = open(os.path.join(self.workdir, "bao.log"), "w", encoding="utf-8")  # pylint: disable=consider-using-with
+        self.log_path = os.path.join(self.workdir, "bao.log")
         # HOME points into the work directory: bao must not write a token helper file into the real home.
         self.env = dict(os.environ, HOME=self.workdir, BAO_ADDR=self.url, VAULT_ADDR=self.url,
                         BAO_TOKEN=self.root_token, VAULT_TOKEN=self.root_token, NO_PROXY=LOOPBACK)
@@ -87,8 +87,9 @@ class OpenBao:
         if tls:
             os.makedirs(certs, exist_ok=True)
             command += ["-dev-tls", "-dev-tls-cert-dir=" + certs]
-        self.process = subprocess.Popen(  # pylint: disable=consider-using-with
-            command, stdout=self.log, stderr=subprocess.STDOUT, env=self.env, cwd=self.workdir)
+        with open(self.log_path, "w", encoding="utf-8") as log:
+            self.process = subprocess.Popen(  # pylint: disable=consider-using-with
+                command, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=self.workdir)
         self.ca_cert = None
         if tls:
             deadline = time.monotonic() + 30
@@ -140,7 +141,7 @@ class OpenBao:
             return handle.read()
 
     def unseal_key(self):
-        with open(self.log.name, encoding="utf-8") as handle:
+        with open(self.log_path, encoding="utf-8") as handle:
             for line in handle:
                 if line.startswith("Unseal Key:"):
                     return line.split(":", 1)[1].strip()
@@ -148,7 +149,6 @@ class OpenBao:
 
     def close(self):
         stop(self.process)
-        self.log.close()
 
 
 class Moto:
@@ -172,11 +172,11 @@ class Moto:
         self.port = free_port()
         self.url = "http://%s:%d" % (LOOPBACK, self.port)
         self.recording = os.path.join(self.workdir, "recording.jsonl")
-        self.log = open(os.path.join(self.workdir, "moto.log"), "w", encoding="utf-8")  # pylint: disable=consider-using-with
         env = dict(os.environ, MOTO_RECORDER_FILEPATH=self.recording, NO_PROXY=LOOPBACK)
-        self.process = subprocess.Popen(  # pylint: disable=consider-using-with
-            [os.path.join(BIN, "moto_server"), "-H", LOOPBACK, "-p", str(self.port)],
-            stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=self.workdir)
+        with open(os.path.join(self.workdir, "moto.log"), "w", encoding="utf-8") as log:
+            self.process = subprocess.Popen(  # pylint: disable=consider-using-with
+                [os.path.join(BIN, "moto_server"), "-H", LOOPBACK, "-p", str(self.port)],
+                stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.workdir)
         wait_for(self.url + "/moto-api/", self.process)
         self._boto3 = boto3
         iam = self.client("iam", "bootstrap", "bootstrap")
@@ -216,7 +216,6 @@ class Moto:
 
     def close(self):
         stop(self.process)
-        self.log.close()
 
 
 STORE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
