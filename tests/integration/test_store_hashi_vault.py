@@ -7,12 +7,14 @@ Requests are counted with OpenBao's audit log. Every run is -vvvv, and its outpu
 for every token value and Vault credential of the test.
 """
 
+import concurrent.futures
 import os
 import pathlib
 import re
 import secrets
 import stat
 import sys
+import time
 
 import pytest
 
@@ -315,6 +317,63 @@ def test_tls_is_verified_by_default(tmp_path_factory, vault):
         vault.assert_clean()
     finally:
         server.close()
+
+
+def put_lock(vault, **data):
+    path = vault.path(".lock")
+    vault.openbao.cli("kv", "put", path, *("%s=%s" % item for item in data.items()))
+
+
+def test_two_runs_take_turns_on_the_store_lock(vault, tmp_path):
+    """Two runs of the same org started together: check-and-set lets one in, the other waits for its release."""
+    def locked_section(name):
+        return [verb(STORE, "lock"),
+                {"name": "enter", "ansible.builtin.copy": {"content": "{{ now().timestamp() }}",
+                                                           "dest": str(tmp_path / (name + ".start"))}},
+                {"name": "hold", "ansible.builtin.wait_for": {"timeout": 3}},
+                {"name": "leave", "ansible.builtin.copy": {"content": "{{ now().timestamp() }}",
+                                                           "dest": str(tmp_path / (name + ".end"))}},
+                verb(STORE, "unlock")]
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        outcomes = [run.result() for run in [pool.submit(vault.run, locked_section(name)) for name in "ab"]]
+    assert [rc for rc, *_ in outcomes] == [0, 0], [output[-3000:] for _, _, output, _ in outcomes]
+    spans = sorted((float((tmp_path / (name + ".start")).read_text()), float((tmp_path / (name + ".end")).read_text()))
+                   for name in "ab")
+    assert spans[0][1] <= spans[1][0], "the two runs held the lock at the same time: %s" % spans
+    attempts = sorted(r["result"].get("attempts", 1) for _, results, _, _ in outcomes for r in results
+                      if r["task"] == "Take the org's lock, waiting while another run holds it")
+    assert attempts[0] == 1 and attempts[1] > 1, attempts
+    lock = vault.openbao.json("kv get", vault.path(".lock"))["data"]
+    # Two takes and two releases, each a check-and-set write on the version before it.
+    assert lock["data"]["state"] == "free" and lock["metadata"]["version"] == 4
+    vault.assert_clean()
+
+
+def test_a_lock_whose_lease_ran_out_is_taken_over(vault):
+    now = int(time.time())
+    put_lock(vault, state="held", owner="run-that-died", holder="converge (acme)", taken=now - 1000,
+             expires=now - 10)
+    rc, results, output, _ = vault.run([verb(STORE, "lock"), verb(STORE, "unlock"), verb(STORE, "read"),
+                                        SHOW_RECORDS])
+    assert rc == 0, output[-3000:]
+    assert vault.openbao.json("kv get", vault.path(".lock"))["data"]["metadata"]["version"] == 3
+    # The lock is the store's own secret, not a token record.
+    assert vault.records(results) == []
+    vault.assert_clean()
+
+
+def test_a_held_lock_fails_the_run_naming_its_holder(vault):
+    now = int(time.time())
+    put_lock(vault, state="held", owner="run-elsewhere", holder="converge (acme) on node-7", taken=now,
+             expires=now + 600)
+    rc, results, output, _ = vault.run([verb(STORE, "lock")],
+                                       settings=vault.settings(resolver_scim_lock_timeout=2))
+    assert rc != 0
+    assert "The org %s is locked by converge (acme) on node-7 since" % vault.org in failure(results)
+    lock = vault.openbao.json("kv get", vault.path(".lock"))["data"]
+    assert lock["data"]["owner"] == "run-elsewhere" and lock["metadata"]["version"] == 1
+    vault.assert_clean()
 
 
 def test_the_role_readme_of_the_store_lists_every_variable_the_verbs_read():
