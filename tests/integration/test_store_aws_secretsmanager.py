@@ -13,6 +13,8 @@ import os
 import pathlib
 import re
 import secrets
+import stat
+import sys
 
 import pytest
 
@@ -190,6 +192,21 @@ def test_check_names_the_missing_boto3(aws, tmp_path):
     assert "The Python libraries boto3 and botocore are missing" in message
     assert "-m pip install boto3 botocore" in message
     assert calls == []
+    aws.assert_clean()
+
+
+def test_check_proves_the_modules_python_too(aws, tmp_path):
+    """The lookups run in the controller's Python; modules in the host's, here one that cannot import boto3."""
+    shadow = shadow_library(str(tmp_path / "no-boto3"), "boto3", "botocore")
+    python = tmp_path / "python-without-boto3"
+    python.write_text('#!/bin/sh\nPYTHONPATH=%s exec %s "$@"\n' % (shadow, sys.executable))
+    python.chmod(python.stat().st_mode | stat.S_IEXEC)
+    rc, results, _, calls = aws.run([verb(STORE, "check")], env=dict(aws.env(), ANSIBLE_PYTHON_INTERPRETER=str(python)))
+    assert rc != 0
+    failed_tasks = [r["task"] for r in results if r["status"] == "failed"]
+    assert failed_tasks[0] == "Write a new version of the org's write-check marker"
+    assert "the Python libraries boto3 and botocore are missing or too old" in failure(results)
+    assert calls == ["GetSecretValue"]
     aws.assert_clean()
 
 
