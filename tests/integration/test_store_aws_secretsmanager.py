@@ -8,6 +8,7 @@ API calls are counted with moto's request recorder. Every run is -vvvv, and its 
 scanned for every token value and AWS secret key of the test.
 """
 
+import collections
 import json
 import os
 import pathlib
@@ -25,6 +26,13 @@ from store_servers import SHOW_RECORDS, item, shadow_library, store_play, verb
 pytestmark = pytest.mark.xdist_group("aws_secretsmanager")
 
 STORE = "aws_secretsmanager"
+
+
+AwsRun = collections.namedtuple("AwsRun", "rc results output calls")
+
+
+def token_value():
+    return "scim-" + secrets.token_urlsafe(24)
 
 
 class AwsRuns:
@@ -48,7 +56,7 @@ class AwsRuns:
         return {k: v for k, v in env.items() if v is not None}
 
     def run(self, tasks, settings=None, collections=None, env=None, verbosity=4):
-        """Run tasks over the org's host; return (rc, results, output, API calls moto served meanwhile)."""
+        """Run tasks over the org's host; return an AwsRun with the API calls moto served meanwhile."""
         paths = os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")
         extra = self.collections if collections is None else collections
         if extra:
@@ -60,7 +68,7 @@ class AwsRuns:
         mark = self.moto.calls_mark()
         rc, results, output = self.ansible.playbook(store_play(variables, tasks, org=self.org), verbosity=verbosity,
                                                     env=environment, inventory=self.org + ",")
-        return rc, results, output, self.moto.calls_since(mark)
+        return AwsRun(rc, results, output, self.moto.calls_since(mark))
 
     def records(self, results):
         return next(r for r in reversed(results) if r["task"] == "records")["result"]["scim_tokens_store_records"]
@@ -89,29 +97,29 @@ def failure(results):
 
 
 def test_write_read_new_version_remove(aws):
-    okta_v1, entra_v1, okta_v2 = ("scim-" + secrets.token_urlsafe(24) for _ in range(3))
+    okta_v1, entra_v1, okta_v2 = token_value(), token_value(), token_value()
     aws.secrets |= {okta_v1, entra_v1, okta_v2}
 
-    rc, _, output, calls = aws.run([verb(STORE, "check")])
-    assert rc == 0, output[-3000:]
+    run = aws.run([verb(STORE, "check")])
+    assert run.rc == 0, run.output[-3000:]
     # Read the marker (none yet), then create it: the credentials may read and write under the org.
-    assert calls == ["GetSecretValue", "DescribeSecret", "CreateSecret", "DescribeSecret"]
-    rc, _, output, calls = aws.run([verb(STORE, "check")])
-    assert rc == 0, output[-3000:]
-    assert calls == ["GetSecretValue", "DescribeSecret", "GetSecretValue", "UpdateSecret", "GetResourcePolicy",
-                     "DescribeSecret"]
+    assert run.calls == ["GetSecretValue", "DescribeSecret", "CreateSecret", "DescribeSecret"]
+    run = aws.run([verb(STORE, "check")])
+    assert run.rc == 0, run.output[-3000:]
+    assert run.calls == ["GetSecretValue", "DescribeSecret", "GetSecretValue", "UpdateSecret", "GetResourcePolicy",
+                         "DescribeSecret"]
 
-    rc, results, output, calls = aws.run([verb(STORE, "write", scim_tokens_store_items=[
+    run = aws.run([verb(STORE, "write", scim_tokens_store_items=[
         item("okta", okta_v1, 101), item("Entra ID", entra_v1, 102, key="entra-id", status="pending",
                                          idp={"entra": 102})])])
-    assert rc == 0, output[-3000:]
-    assert calls == ["DescribeSecret", "CreateSecret", "DescribeSecret"] * 2
+    assert run.rc == 0, run.output[-3000:]
+    assert run.calls == ["DescribeSecret", "CreateSecret", "DescribeSecret"] * 2
     assert aws.value("okta") == {"token": okta_v1, "name": "okta", "token_id": 101, "email_domains": ["acme.com"],
                                  "expires": "2028-06-01T00:00:00Z", "org": "acme", "org_id": 1, "status": "current"}
 
-    rc, results, output, calls = aws.run([verb(STORE, "read"), SHOW_RECORDS])
-    assert rc == 0, output[-3000:]
-    assert aws.records(results) == [
+    run = aws.run([verb(STORE, "read"), SHOW_RECORDS])
+    assert run.rc == 0, run.output[-3000:]
+    assert aws.records(run.results) == [
         {"name": "Entra ID", "token_id": 102, "org_id": 1, "email_domains": ["acme.com"],
          "expires": "2028-06-01T00:00:00Z", "status": "pending", "idp": {"entra": 102},
          "source": "aws secretsmanager %s (us-east-1)" % aws.name("entra-id")},
@@ -119,38 +127,38 @@ def test_write_read_new_version_remove(aws):
          "expires": "2028-06-01T00:00:00Z", "status": "current",
          "source": "aws secretsmanager %s (us-east-1)" % aws.name("okta")}]
     # One ListSecrets, one GetSecretValue per secret under the org: two tokens and the write-check marker.
-    assert calls == ["ListSecrets"] + ["GetSecretValue"] * 3
+    assert run.calls == ["ListSecrets"] + ["GetSecretValue"] * 3
 
     # A renewal writes a new version; Secrets Manager keeps the one before it as AWSPREVIOUS.
-    rc, _, output, calls = aws.run([verb(STORE, "write", scim_tokens_store_items=[item("okta", okta_v2, 103)])])
-    assert rc == 0, output[-3000:]
-    assert calls == ["DescribeSecret", "GetSecretValue", "UpdateSecret", "GetResourcePolicy", "DescribeSecret"]
+    run = aws.run([verb(STORE, "write", scim_tokens_store_items=[item("okta", okta_v2, 103)])])
+    assert run.rc == 0, run.output[-3000:]
+    assert run.calls == ["DescribeSecret", "GetSecretValue", "UpdateSecret", "GetResourcePolicy", "DescribeSecret"]
     assert aws.value("okta")["token"] == okta_v2
     assert aws.value("okta", VersionStage="AWSPREVIOUS")["token"] == okta_v1
-    rc, results, output, _ = aws.run([verb(STORE, "read"), SHOW_RECORDS])
-    assert {r["name"]: r["token_id"] for r in aws.records(results)} == {"Entra ID": 102, "okta": 103}
+    run = aws.run([verb(STORE, "read"), SHOW_RECORDS])
+    assert {r["name"]: r["token_id"] for r in aws.records(run.results)} == {"Entra ID": 102, "okta": 103}
 
     # Remove schedules the secret for deletion: reads no longer list it, restore-secret brings it back.
-    rc, _, output, calls = aws.run([verb(STORE, "remove", scim_tokens_store_names=[
+    run = aws.run([verb(STORE, "remove", scim_tokens_store_names=[
         {"name": "okta", "key": "okta"}, {"name": "never stored", "key": "never-stored"}])])
-    assert rc == 0, output[-3000:]
-    assert calls == ["DescribeSecret", "DeleteSecret", "DescribeSecret"]
+    assert run.rc == 0, run.output[-3000:]
+    assert run.calls == ["DescribeSecret", "DeleteSecret", "DescribeSecret"]
     assert aws.moto.client().describe_secret(SecretId=aws.name("okta"))["DeletedDate"]
-    rc, results, output, calls = aws.run([verb(STORE, "read"), SHOW_RECORDS])
-    assert [r["name"] for r in aws.records(results)] == ["Entra ID"]
-    assert calls == ["ListSecrets"] + ["GetSecretValue"] * 2
+    run = aws.run([verb(STORE, "read"), SHOW_RECORDS])
+    assert [r["name"] for r in aws.records(run.results)] == ["Entra ID"]
+    assert run.calls == ["ListSecrets"] + ["GetSecretValue"] * 2
     aws.moto.client().restore_secret(SecretId=aws.name("okta"))
-    rc, results, output, _ = aws.run([verb(STORE, "read"), SHOW_RECORDS])
-    assert {r["name"]: r["token_id"] for r in aws.records(results)} == {"Entra ID": 102, "okta": 103}
+    run = aws.run([verb(STORE, "read"), SHOW_RECORDS])
+    assert {r["name"]: r["token_id"] for r in aws.records(run.results)} == {"Entra ID": 102, "okta": 103}
 
     aws.assert_clean()
 
 
 def test_an_org_without_secrets_reads_no_records(aws):
-    rc, results, output, calls = aws.run([verb(STORE, "read"), SHOW_RECORDS])
-    assert rc == 0, output[-3000:]
-    assert aws.records(results) == []
-    assert calls == ["ListSecrets"]
+    run = aws.run([verb(STORE, "read"), SHOW_RECORDS])
+    assert run.rc == 0, run.output[-3000:]
+    assert aws.records(run.results) == []
+    assert run.calls == ["ListSecrets"]
     aws.assert_clean()
 
 
@@ -158,40 +166,40 @@ def test_keys_in_variables_and_the_write_check_off(aws):
     """Credentials from role variables instead of the environment; with the write check off only reads."""
     settings = {"resolver_scim_aws_access_key": aws.access_key, "resolver_scim_aws_secret_key": aws.secret_key,
                 "resolver_scim_aws_region": "us-east-1", "resolver_scim_aws_write_check": False}
-    rc, _, output, calls = aws.run([verb(STORE, "check")], settings=settings,
-                                   env=aws.env(AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None, AWS_REGION=None))
-    assert rc == 0, output[-3000:]
-    assert calls == ["GetSecretValue"]
+    run = aws.run([verb(STORE, "check")], settings=settings,
+                  env=aws.env(AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None, AWS_REGION=None))
+    assert run.rc == 0, run.output[-3000:]
+    assert run.calls == ["GetSecretValue"]
     aws.assert_clean()
 
 
 def test_check_and_read_name_the_missing_collections(aws, tmp_path):
     for verb_name in ("check", "read"):
-        rc, results, _, calls = aws.run([verb(STORE, verb_name)], collections="")
-        assert rc != 0
-        message = failure(results)
+        run = aws.run([verb(STORE, verb_name)], collections="")
+        assert run.rc != 0
+        message = failure(run.results)
         assert "the amazon.aws and community.aws collections are not installed" in message
         assert "ansible-galaxy collection install amazon.aws community.aws" in message
-        assert calls == []
+        assert run.calls == []
     only_amazon = tmp_path / "only-amazon" / "ansible_collections" / "amazon"
     only_amazon.mkdir(parents=True)
     (only_amazon / "aws").symlink_to(pathlib.Path(aws.collections, "ansible_collections", "amazon", "aws"))
-    rc, results, _, calls = aws.run([verb(STORE, "check")], collections=str(tmp_path / "only-amazon"))
-    assert rc != 0
+    run = aws.run([verb(STORE, "check")], collections=str(tmp_path / "only-amazon"))
+    assert run.rc != 0
     assert "the community.aws collection (its secretsmanager_secret module writes the secrets) is not installed" \
-        in failure(results)
-    assert calls == []
+        in failure(run.results)
+    assert run.calls == []
     aws.assert_clean()
 
 
 def test_check_names_the_missing_boto3(aws, tmp_path):
     shadow = shadow_library(str(tmp_path / "no-boto3"), "boto3", "botocore")
-    rc, results, _, calls = aws.run([verb(STORE, "check")], env=dict(aws.env(), PYTHONPATH=shadow))
-    assert rc != 0
-    message = failure(results)
+    run = aws.run([verb(STORE, "check")], env=dict(aws.env(), PYTHONPATH=shadow))
+    assert run.rc != 0
+    message = failure(run.results)
     assert "The Python libraries boto3 and botocore are missing" in message
     assert "-m pip install boto3 botocore" in message
-    assert calls == []
+    assert run.calls == []
     aws.assert_clean()
 
 
@@ -201,27 +209,27 @@ def test_check_proves_the_modules_python_too(aws, tmp_path):
     python = tmp_path / "python-without-boto3"
     python.write_text('#!/bin/sh\nPYTHONPATH=%s exec %s "$@"\n' % (shadow, sys.executable))
     python.chmod(python.stat().st_mode | stat.S_IEXEC)
-    rc, results, _, calls = aws.run([verb(STORE, "check")], env=dict(aws.env(), ANSIBLE_PYTHON_INTERPRETER=str(python)))
-    assert rc != 0
-    failed_tasks = [r["task"] for r in results if r["status"] == "failed"]
+    run = aws.run([verb(STORE, "check")], env=dict(aws.env(), ANSIBLE_PYTHON_INTERPRETER=str(python)))
+    assert run.rc != 0
+    failed_tasks = [r["task"] for r in run.results if r["status"] == "failed"]
     assert failed_tasks[0] == "Write a new version of the org's write-check marker"
-    assert "the Python libraries boto3 and botocore are missing or too old" in failure(results)
-    assert calls == ["GetSecretValue"]
+    assert "the Python libraries boto3 and botocore are missing or too old" in failure(run.results)
+    assert run.calls == ["GetSecretValue"]
     aws.assert_clean()
 
 
 def test_credentials_that_may_only_read_fail_the_check_and_the_write(aws):
     aws.access_key, aws.secret_key = aws.moto.keys["reader"]
-    rc, results, _, calls = aws.run([verb(STORE, "check")])
-    assert rc != 0
-    message = failure(results)
+    run = aws.run([verb(STORE, "check")])
+    assert run.rc != 0
+    message = failure(run.results)
     assert "AWS refused the request: the credentials' IAM policy does not allow it" in message
     assert "not authorized to perform: secretsmanager:CreateSecret" in message
-    assert calls == ["GetSecretValue", "DescribeSecret", "CreateSecret"]
-    value = "scim-" + secrets.token_urlsafe(24)
-    rc, results, _, _ = aws.run([verb(STORE, "write", scim_tokens_store_items=[item("okta", value, 1)])])
-    assert rc != 0
-    assert "AWS refused the request" in failure(results)
+    assert run.calls == ["GetSecretValue", "DescribeSecret", "CreateSecret"]
+    value = token_value()
+    run = aws.run([verb(STORE, "write", scim_tokens_store_items=[item("okta", value, 1)])])
+    assert run.rc != 0
+    assert "AWS refused the request" in failure(run.results)
     aws.assert_clean(value)
 
 
@@ -229,35 +237,35 @@ def test_unknown_or_missing_credentials_fail_check_and_read(aws):
     aws.access_key, aws.secret_key = "AKIA" + secrets.token_hex(8).upper(), secrets.token_urlsafe(30)
     aws.secrets.add(aws.secret_key)
     for verb_name in ("check", "read"):
-        rc, results, _, _ = aws.run([verb(STORE, verb_name)])
-        assert rc != 0
-        assert "AWS refused the credentials" in failure(results)
-    rc, results, _, calls = aws.run([verb(STORE, "check")],
-                                    env=aws.env(AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None))
-    assert rc != 0
-    assert "no AWS credentials were found" in failure(results)
-    assert calls == []
+        run = aws.run([verb(STORE, verb_name)])
+        assert run.rc != 0
+        assert "AWS refused the credentials" in failure(run.results)
+    run = aws.run([verb(STORE, "check")],
+                  env=aws.env(AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None))
+    assert run.rc != 0
+    assert "no AWS credentials were found" in failure(run.results)
+    assert run.calls == []
     aws.assert_clean()
 
 
 def test_a_region_that_does_not_answer_or_no_region_fails_the_check(aws):
-    rc, results, _, _ = aws.run([verb(STORE, "check")],
-                                env=aws.env(AWS_REGION="us-nowhere-1", AWS_MAX_ATTEMPTS="1"))
-    assert rc != 0
-    assert "Secrets Manager cannot be reached in this region; check resolver_scim_aws_region" in failure(results)
-    rc, results, _, calls = aws.run([verb(STORE, "check")], env=aws.env(AWS_REGION=None))
-    assert rc != 0
-    assert "no region is set; give resolver_scim_aws_region" in failure(results)
-    assert calls == []
+    run = aws.run([verb(STORE, "check")],
+                  env=aws.env(AWS_REGION="us-nowhere-1", AWS_MAX_ATTEMPTS="1"))
+    assert run.rc != 0
+    assert "Secrets Manager cannot be reached in this region; check resolver_scim_aws_region" in failure(run.results)
+    run = aws.run([verb(STORE, "check")], env=aws.env(AWS_REGION=None))
+    assert run.rc != 0
+    assert "no region is set; give resolver_scim_aws_region" in failure(run.results)
+    assert run.calls == []
     aws.assert_clean()
 
 
 def test_a_malformed_record_fails_the_read_naming_its_location_only(aws):
-    inside = "scim-" + secrets.token_urlsafe(24)
+    inside = token_value()
     aws.moto.client().create_secret(Name=aws.name("hand-made"), SecretString="not JSON " + inside)
-    rc, results, _, _ = aws.run([verb(STORE, "read")])
-    assert rc != 0
-    message = failure(results)
+    run = aws.run([verb(STORE, "read")])
+    assert run.rc != 0
+    message = failure(run.results)
     assert "Not a resolver.scim token record" in message
     assert "aws secretsmanager %s (us-east-1)" % aws.name("hand-made") in message
     aws.assert_clean(inside)

@@ -7,6 +7,7 @@ Requests are counted with OpenBao's audit log. Every run is -vvvv, and its outpu
 for every token value and Vault credential of the test.
 """
 
+import collections
 import concurrent.futures
 import os
 import pathlib
@@ -36,6 +37,13 @@ path "secret/metadata/resolver-scim/*" { capabilities = ["list", "read"] }
 """
 
 
+VaultRun = collections.namedtuple("VaultRun", "rc results output requests")
+
+
+def token_value():
+    return "scim-" + secrets.token_urlsafe(24)
+
+
 class VaultRuns:
     """ansible-playbook runs of the store's verbs for one org, with the secrets to scan their output for."""
 
@@ -54,7 +62,7 @@ class VaultRuns:
         return {k: v for k, v in settings.items() if v is not None}
 
     def run(self, tasks, settings=None, collections=True, env=None, verbosity=4):
-        """Run tasks over the org's host; return (rc, results, output, requests Vault served meanwhile)."""
+        """Run tasks over the org's host; return a VaultRun with the requests Vault served meanwhile."""
         paths = os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")
         if collections:
             paths += os.pathsep + self.collections
@@ -64,7 +72,7 @@ class VaultRuns:
         rc, results, output = self.ansible.playbook(
             store_play(self.settings() if settings is None else settings, tasks, org=self.org),
             verbosity=verbosity, env=environment, inventory=self.org + ",")
-        return rc, results, output, self.openbao.requests_since(mark)
+        return VaultRun(rc, results, output, self.openbao.requests_since(mark))
 
     def records(self, results):
         return next(r for r in reversed(results) if r["task"] == "records")["result"]["scim_tokens_store_records"]
@@ -90,70 +98,70 @@ def failure(results):
 
 
 def test_write_read_new_version_remove(vault):
-    okta_v1, entra_v1, okta_v2 = ("scim-" + secrets.token_urlsafe(24) for _ in range(3))
+    okta_v1, entra_v1, okta_v2 = token_value(), token_value(), token_value()
     vault.secrets |= {okta_v1, entra_v1, okta_v2}
 
-    rc, _, output, requests = vault.run([verb(STORE, "check")])
-    assert rc == 0, output[-3000:]
+    run = vault.run([verb(STORE, "check")])
+    assert run.rc == 0, run.output[-3000:]
     # One question to Vault: what may these credentials do under the org's path.
-    assert requests == [("update", "sys/capabilities-self")]
+    assert run.requests == [("update", "sys/capabilities-self")]
 
-    rc, results, output, requests = vault.run([verb(STORE, "write", scim_tokens_store_items=[
+    run = vault.run([verb(STORE, "write", scim_tokens_store_items=[
         item("okta", okta_v1, 101), item("Entra ID", entra_v1, 102, key="entra-id", status="pending",
                                          idp={"entra": 102})])])
-    assert rc == 0, output[-3000:]
-    assert [r["status"] for r in results if r["task"].startswith("Write each")] == ["ok"]
-    assert requests == [("create", "secret/data/resolver-scim/%s/okta" % vault.org),
-                        ("create", "secret/data/resolver-scim/%s/entra-id" % vault.org)]
+    assert run.rc == 0, run.output[-3000:]
+    assert [r["status"] for r in run.results if r["task"].startswith("Write each")] == ["ok"]
+    assert run.requests == [("create", "secret/data/resolver-scim/%s/okta" % vault.org),
+                            ("create", "secret/data/resolver-scim/%s/entra-id" % vault.org)]
     stored = vault.openbao.json("kv get", vault.path("okta"))["data"]
     assert stored["data"] == {"token": okta_v1, "name": "okta", "token_id": 101, "email_domains": ["acme.com"],
                               "expires": "2028-06-01T00:00:00Z", "org": "acme", "org_id": 1, "status": "current"}
 
-    rc, results, output, requests = vault.run([verb(STORE, "read"), SHOW_RECORDS])
-    assert rc == 0, output[-3000:]
-    assert vault.records(results) == [
+    run = vault.run([verb(STORE, "read"), SHOW_RECORDS])
+    assert run.rc == 0, run.output[-3000:]
+    assert vault.records(run.results) == [
         {"name": "Entra ID", "token_id": 102, "org_id": 1, "email_domains": ["acme.com"],
          "expires": "2028-06-01T00:00:00Z", "status": "pending", "idp": {"entra": 102},
          "source": "vault kv2 " + vault.path("entra-id")},
         {"name": "okta", "token_id": 101, "org_id": 1, "email_domains": ["acme.com"],
          "expires": "2028-06-01T00:00:00Z", "status": "current", "source": "vault kv2 " + vault.path("okta")}]
     # One LIST, then per secret one metadata read and one data read.
-    assert sorted(op for op, _ in requests) == ["list", "read", "read", "read", "read"]
+    assert sorted(operation for operation, path in run.requests) == ["list", "read", "read", "read", "read"]
 
     # A renewal writes a new version; KV v2 keeps the one before it for rollback.
-    rc, _, output, requests = vault.run([verb(STORE, "write", scim_tokens_store_items=[item("okta", okta_v2, 103)])])
-    assert rc == 0, output[-3000:]
-    assert requests == [("update", "secret/data/resolver-scim/%s/okta" % vault.org)]
+    run = vault.run([verb(STORE, "write", scim_tokens_store_items=[item("okta", okta_v2, 103)])])
+    assert run.rc == 0, run.output[-3000:]
+    assert run.requests == [("update", "secret/data/resolver-scim/%s/okta" % vault.org)]
     assert vault.openbao.json("kv get", vault.path("okta"))["data"]["metadata"]["version"] == 2
     assert vault.openbao.json("kv get", "-version=1", vault.path("okta"))["data"]["data"]["token"] == okta_v1
-    rc, results, output, _ = vault.run([verb(STORE, "read"), SHOW_RECORDS])
-    assert {r["name"]: r["token_id"] for r in vault.records(results)} == {"Entra ID": 102, "okta": 103}
+    run = vault.run([verb(STORE, "read"), SHOW_RECORDS])
+    assert {r["name"]: r["token_id"] for r in vault.records(run.results)} == {"Entra ID": 102, "okta": 103}
 
     # Remove soft-deletes the latest version: reads skip the secret, every version can still be recovered.
-    rc, _, output, requests = vault.run([verb(STORE, "remove",
-                                              scim_tokens_store_names=[{"name": "okta", "key": "okta"}])])
-    assert rc == 0, output[-3000:]
-    assert requests == [("delete", "secret/data/resolver-scim/%s/okta" % vault.org)]
-    rc, results, output, requests = vault.run([verb(STORE, "read"), SHOW_RECORDS])
-    assert rc == 0, output[-3000:]
-    assert [r["name"] for r in vault.records(results)] == ["Entra ID"]
-    assert sorted(op for op, _ in requests) == ["list", "read", "read", "read"]
+    run = vault.run([verb(STORE, "remove",
+                          scim_tokens_store_names=[{"name": "okta", "key": "okta"}])])
+    assert run.rc == 0, run.output[-3000:]
+    assert run.requests == [("delete", "secret/data/resolver-scim/%s/okta" % vault.org)]
+    run = vault.run([verb(STORE, "read"), SHOW_RECORDS])
+    assert run.rc == 0, run.output[-3000:]
+    assert [r["name"] for r in vault.records(run.results)] == ["Entra ID"]
+    assert sorted(operation for operation, path in run.requests) == ["list", "read", "read", "read"]
     metadata = vault.openbao.json("kv metadata get", vault.path("okta"))["data"]
     assert metadata["versions"]["2"]["deletion_time"] and not metadata["versions"]["1"]["deletion_time"]
     vault.openbao.cli("kv", "undelete", "-versions=2", vault.path("okta"))
-    rc, results, output, _ = vault.run([verb(STORE, "read"), SHOW_RECORDS])
-    assert {r["name"]: r["token_id"] for r in vault.records(results)} == {"Entra ID": 102, "okta": 103}
+    run = vault.run([verb(STORE, "read"), SHOW_RECORDS])
+    assert {r["name"]: r["token_id"] for r in vault.records(run.results)} == {"Entra ID": 102, "okta": 103}
 
     vault.assert_clean()
 
 
 def test_an_org_without_secrets_reads_no_records(vault):
-    rc, results, output, requests = vault.run([verb(STORE, "read"), SHOW_RECORDS])
-    assert rc == 0, output[-3000:]
-    assert vault.records(results) == []
+    run = vault.run([verb(STORE, "read"), SHOW_RECORDS])
+    assert run.rc == 0, run.output[-3000:]
+    assert vault.records(run.results) == []
     # Vault answers the LIST of an empty path with 404: one more question tells that from a failure.
-    assert requests == [("list", "secret/metadata/resolver-scim/%s/" % vault.org),
-                        ("update", "sys/capabilities-self")]
+    assert run.requests == [("list", "secret/metadata/resolver-scim/%s/" % vault.org),
+                            ("update", "sys/capabilities-self")]
     vault.assert_clean()
 
 
@@ -165,40 +173,40 @@ def test_approle_auth(vault, openbao):
     openbao.cli("write", "auth/approle/role/" + role, "token_policies=" + policy, "token_ttl=10m")
     role_id = openbao.json("read", "auth/approle/role/%s/role-id" % role)["data"]["role_id"]
     secret_id = openbao.json("write", "-f", "auth/approle/role/%s/secret-id" % role)["data"]["secret_id"]
-    value = "scim-" + secrets.token_urlsafe(24)
+    value = token_value()
     vault.secrets |= {secret_id, value}
     settings = vault.settings(resolver_scim_hashi_vault_token=None, resolver_scim_hashi_vault_auth_method="approle",
                               resolver_scim_hashi_vault_role_id=role_id, resolver_scim_hashi_vault_secret_id=secret_id)
 
-    rc, results, output, requests = vault.run(
+    run = vault.run(
         [verb(STORE, "check"), verb(STORE, "write", scim_tokens_store_items=[item("okta", value, 7)]),
          verb(STORE, "read"), SHOW_RECORDS], settings=settings)
-    assert rc == 0, output[-3000:]
-    assert [r["token_id"] for r in vault.records(results)] == [7]
+    assert run.rc == 0, run.output[-3000:]
+    assert [r["token_id"] for r in vault.records(run.results)] == [7]
     # Each lookup or module run logs in once: check 1, write 1, read 3 (list, metadata, data).
-    assert sum(1 for _, path in requests if path == "auth/approle/login") == 5
+    assert [path for operation, path in run.requests].count("auth/approle/login") == 5
     vault.assert_clean()
 
 
 def test_check_and_read_name_the_missing_collection(vault):
     for verb_name in ("check", "read"):
-        rc, results, output, requests = vault.run([verb(STORE, verb_name)], collections=False)
-        assert rc != 0
-        message = failure(results)
+        run = vault.run([verb(STORE, verb_name)], collections=False)
+        assert run.rc != 0
+        message = failure(run.results)
         assert "the community.hashi_vault collection is not installed" in message
         assert "ansible-galaxy collection install community.hashi_vault" in message
-        assert requests == []
+        assert run.requests == []
     vault.assert_clean()
 
 
 def test_check_names_the_missing_hvac_library(vault, tmp_path):
     shadow = shadow_library(str(tmp_path / "no-hvac"), "hvac")
-    rc, results, output, requests = vault.run([verb(STORE, "check")], env={"PYTHONPATH": shadow})
-    assert rc != 0
-    message = failure(results)
+    run = vault.run([verb(STORE, "check")], env={"PYTHONPATH": shadow})
+    assert run.rc != 0
+    message = failure(run.results)
     assert "the Python library hvac is missing" in message
     assert "%s -m pip install hvac" % sys.executable in message
-    assert requests == []
+    assert run.requests == []
     vault.assert_clean()
 
 
@@ -208,13 +216,13 @@ def test_check_proves_the_modules_python_too(vault, tmp_path):
     python = tmp_path / "python-without-hvac"
     python.write_text('#!/bin/sh\nPYTHONPATH=%s exec %s "$@"\n' % (shadow, sys.executable))
     python.chmod(python.stat().st_mode | stat.S_IEXEC)
-    rc, results, output, _ = vault.run([verb(STORE, "check")],
-                                       env={"ANSIBLE_PYTHON_INTERPRETER": str(python)})
-    assert rc != 0
+    run = vault.run([verb(STORE, "check")],
+                    env={"ANSIBLE_PYTHON_INTERPRETER": str(python)})
+    assert run.rc != 0
     # The lookups passed; the module run failed, and the explanation names the library.
-    failed_tasks = [r["task"] for r in results if r["status"] == "failed"]
+    failed_tasks = [r["task"] for r in run.results if r["status"] == "failed"]
     assert failed_tasks[0] == "Ask Vault about the org's path through a module"
-    assert "the Python library hvac is missing" in failure(results)
+    assert "the Python library hvac is missing" in failure(run.results)
     vault.assert_clean()
 
 
@@ -222,25 +230,25 @@ def test_credentials_without_the_policy_fail_check_read_and_write(vault, openbao
     """A token Vault knows but whose policy does not cover the org (403 on the paths themselves)."""
     vault.token = openbao.token()
     vault.secrets.add(vault.token)
-    rc, results, output, requests = vault.run([verb(STORE, "check")])
-    assert rc != 0
-    message = failure(results)
+    run = vault.run([verb(STORE, "check")])
+    assert run.rc != 0
+    message = failure(run.results)
     assert "do too little for the hashi_vault store" in message
     assert ("create, update, read, delete on secret/data/resolver-scim/%s/* (to write, read and remove token "
             "values; has: deny)" % vault.org) in message
-    assert requests == [("update", "sys/capabilities-self")]
+    assert run.requests == [("update", "sys/capabilities-self")]
 
-    rc, results, output, requests = vault.run([verb(STORE, "read")])
-    assert rc != 0
-    assert "may not list secret/metadata/resolver-scim/%s/" % vault.org in failure(results)
+    run = vault.run([verb(STORE, "read")])
+    assert run.rc != 0
+    assert "may not list secret/metadata/resolver-scim/%s/" % vault.org in failure(run.results)
 
     vault.token = openbao.token(READ_ONLY_POLICY)
     vault.secrets.add(vault.token)
-    value = "scim-" + secrets.token_urlsafe(24)
-    rc, results, output, requests = vault.run([verb(STORE, "write", scim_tokens_store_items=[
+    value = token_value()
+    run = vault.run([verb(STORE, "write", scim_tokens_store_items=[
         item("okta", value, 987654321)])])
-    assert rc != 0
-    message = failure(results)
+    assert run.rc != 0
+    message = failure(run.results)
     assert "Vault refused the credentials (token auth)" in message
     # The module masks every value of its no_log data in its messages, the token name included.
     assert "Permission denied writing to 'resolver-scim/%s/" % vault.org in message
@@ -250,9 +258,9 @@ def test_credentials_without_the_policy_fail_check_read_and_write(vault, openbao
 def test_check_fails_for_a_token_vault_does_not_know(vault):
     vault.token = "s." + secrets.token_urlsafe(18)
     vault.secrets.add(vault.token)
-    rc, results, output, _ = vault.run([verb(STORE, "check")])
-    assert rc != 0
-    message = failure(results)
+    run = vault.run([verb(STORE, "check")])
+    assert run.rc != 0
+    message = failure(run.results)
     assert "Vault refused the credentials (token auth)" in message
     assert "permission denied" in message
     vault.assert_clean()
@@ -262,20 +270,20 @@ def test_check_and_read_fail_while_vault_is_sealed(vault, openbao):
     openbao.cli("operator", "seal")
     try:
         for verb_name in ("check", "read"):
-            rc, results, output, _ = vault.run([verb(STORE, verb_name)])
-            assert rc != 0
-            assert "Vault is sealed; unseal it, nothing was issued." in failure(results)
+            run = vault.run([verb(STORE, verb_name)])
+            assert run.rc != 0
+            assert "Vault is sealed; unseal it, nothing was issued." in failure(run.results)
     finally:
         openbao.cli("operator", "unseal", openbao.unseal_key())
     vault.assert_clean()
 
 
 def test_check_fails_when_vault_cannot_be_reached(vault):
-    rc, results, output, _ = vault.run(
+    run = vault.run(
         [verb(STORE, "check")],
         settings=vault.settings(resolver_scim_hashi_vault_url="http://127.0.0.1:%d" % store_servers.free_port()))
-    assert rc != 0
-    assert "Vault cannot be reached; check resolver_scim_hashi_vault_url" in failure(results)
+    assert run.rc != 0
+    assert "Vault cannot be reached; check resolver_scim_hashi_vault_url" in failure(run.results)
     vault.assert_clean()
 
 
@@ -283,20 +291,20 @@ def test_credentials_are_not_sent_over_plain_http_to_a_remote_host(vault, openba
     # The IPv4-mapped form of loopback: the guard takes it for a remote host, and the test still never leaves it.
     url = openbao.url.replace("127.0.0.1", "[::ffff:127.0.0.1]")
     for verb_name in ("check", "read"):
-        rc, results, output, requests = vault.run([verb(STORE, verb_name)],
-                                                  settings=vault.settings(resolver_scim_hashi_vault_url=url))
-        assert rc != 0
-        assert "must be an https:// URL" in failure(results) or "with an https:// URL" in failure(results)
-        assert requests == []
+        run = vault.run([verb(STORE, verb_name)],
+                        settings=vault.settings(resolver_scim_hashi_vault_url=url))
+        assert run.rc != 0
+        assert "must be an https:// URL" in failure(run.results) or "with an https:// URL" in failure(run.results)
+        assert run.requests == []
     vault.assert_clean()
 
 
 def test_a_malformed_record_fails_the_read_naming_its_location_only(vault, openbao):
-    inside = "scim-" + secrets.token_urlsafe(24)
+    inside = token_value()
     openbao.cli("kv", "put", vault.path("hand-made"), "token=" + inside, "note=no token_id here")
-    rc, results, output, _ = vault.run([verb(STORE, "read")])
-    assert rc != 0
-    message = failure(results)
+    run = vault.run([verb(STORE, "read")])
+    assert run.rc != 0
+    message = failure(run.results)
     assert "Not a resolver.scim token record" in message
     assert "vault kv2 %s" % vault.path("hand-made") in message
     vault.assert_clean(inside, "no token_id here")
@@ -308,12 +316,12 @@ def test_tls_is_verified_by_default(tmp_path_factory, vault):
         vault.openbao = server
         vault.token = server.token(POLICY)
         vault.secrets |= {server.root_token, vault.token}
-        rc, results, output, _ = vault.run([verb(STORE, "check")])
-        assert rc != 0
-        assert "the TLS connection failed; give the CA" in failure(results)
-        rc, _, output, _ = vault.run([verb(STORE, "check")],
-                                     settings=vault.settings(resolver_scim_hashi_vault_ca_cert=server.ca_cert))
-        assert rc == 0, output[-3000:]
+        run = vault.run([verb(STORE, "check")])
+        assert run.rc != 0
+        assert "the TLS connection failed; give the CA" in failure(run.results)
+        run = vault.run([verb(STORE, "check")],
+                        settings=vault.settings(resolver_scim_hashi_vault_ca_cert=server.ca_cert))
+        assert run.rc == 0, run.output[-3000:]
         vault.assert_clean()
     finally:
         server.close()
@@ -337,11 +345,11 @@ def test_two_runs_take_turns_on_the_store_lock(vault, tmp_path):
 
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         outcomes = [run.result() for run in [pool.submit(vault.run, locked_section(name)) for name in "ab"]]
-    assert [rc for rc, *_ in outcomes] == [0, 0], [output[-3000:] for _, _, output, _ in outcomes]
+    assert [run.rc for run in outcomes] == [0, 0], [run.output[-3000:] for run in outcomes]
     spans = sorted((float((tmp_path / (name + ".start")).read_text()), float((tmp_path / (name + ".end")).read_text()))
                    for name in "ab")
     assert spans[0][1] <= spans[1][0], "the two runs held the lock at the same time: %s" % spans
-    attempts = sorted(r["result"].get("attempts", 1) for _, results, _, _ in outcomes for r in results
+    attempts = sorted(r["result"].get("attempts", 1) for run in outcomes for r in run.results
                       if r["task"] == "Take the org's lock, waiting while another run holds it")
     assert attempts[0] == 1 and attempts[1] > 1, attempts
     lock = vault.openbao.json("kv get", vault.path(".lock"))["data"]
@@ -354,12 +362,12 @@ def test_a_lock_whose_lease_ran_out_is_taken_over(vault):
     now = int(time.time())
     put_lock(vault, state="held", owner="run-that-died", holder="converge (acme)", taken=now - 1000,
              expires=now - 10)
-    rc, results, output, _ = vault.run([verb(STORE, "lock"), verb(STORE, "unlock"), verb(STORE, "read"),
-                                        SHOW_RECORDS])
-    assert rc == 0, output[-3000:]
+    run = vault.run([verb(STORE, "lock"), verb(STORE, "unlock"), verb(STORE, "read"),
+                     SHOW_RECORDS])
+    assert run.rc == 0, run.output[-3000:]
     assert vault.openbao.json("kv get", vault.path(".lock"))["data"]["metadata"]["version"] == 3
     # The lock is the store's own secret, not a token record.
-    assert vault.records(results) == []
+    assert vault.records(run.results) == []
     vault.assert_clean()
 
 
@@ -367,10 +375,10 @@ def test_a_held_lock_fails_the_run_naming_its_holder(vault):
     now = int(time.time())
     put_lock(vault, state="held", owner="run-elsewhere", holder="converge (acme) on node-7", taken=now,
              expires=now + 600)
-    rc, results, output, _ = vault.run([verb(STORE, "lock")],
-                                       settings=vault.settings(resolver_scim_lock_timeout=2))
-    assert rc != 0
-    assert "The org %s is locked by converge (acme) on node-7 since" % vault.org in failure(results)
+    run = vault.run([verb(STORE, "lock")],
+                    settings=vault.settings(resolver_scim_lock_timeout=2))
+    assert run.rc != 0
+    assert "The org %s is locked by converge (acme) on node-7 since" % vault.org in failure(run.results)
     lock = vault.openbao.json("kv get", vault.path(".lock"))["data"]
     assert lock["data"]["owner"] == "run-elsewhere" and lock["metadata"]["version"] == 1
     vault.assert_clean()
