@@ -91,13 +91,19 @@ class OpenBao:
             self.process = subprocess.Popen(  # pylint: disable=consider-using-with
                 command, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=self.workdir)
         self.ca_cert = None
-        if tls:
-            deadline = time.monotonic() + 30
-            while not glob.glob(os.path.join(certs, "*ca.pem")) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            self.ca_cert = glob.glob(os.path.join(certs, "*ca.pem"))[0]
-            self.env.update(BAO_CACERT=self.ca_cert, VAULT_CACERT=self.ca_cert)
-        wait_for(self.url + "/v1/sys/health", self.process, cafile=self.ca_cert)
+        ready = False
+        try:
+            if tls:
+                deadline = time.monotonic() + 30
+                while not glob.glob(os.path.join(certs, "*ca.pem")) and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                self.ca_cert = glob.glob(os.path.join(certs, "*ca.pem"))[0]
+                self.env.update(BAO_CACERT=self.ca_cert, VAULT_CACERT=self.ca_cert)
+            wait_for(self.url + "/v1/sys/health", self.process, cafile=self.ca_cert)
+            ready = True
+        finally:
+            if not ready:
+                stop(self.process)
 
     def cli(self, *args, token=None, check=True):
         env = dict(self.env, BAO_TOKEN=token or self.root_token, VAULT_TOKEN=token or self.root_token)
@@ -177,18 +183,24 @@ class Moto:
             self.process = subprocess.Popen(  # pylint: disable=consider-using-with
                 [os.path.join(BIN, "moto_server"), "-H", LOOPBACK, "-p", str(self.port)],
                 stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.workdir)
-        wait_for(self.url + "/moto-api/", self.process)
         self._boto3 = boto3
-        iam = self.client("iam", "bootstrap", "bootstrap")
         self.keys = {}
-        for user, policy in (("writer", self.WRITER_POLICY), ("reader", self.READER_POLICY)):
-            iam.create_user(UserName=user)
-            iam.put_user_policy(UserName=user, PolicyName="secrets", PolicyDocument=json.dumps(policy))
-            key = iam.create_access_key(UserName=user)["AccessKey"]
-            self.keys[user] = (key["AccessKeyId"], key["SecretAccessKey"])
-        # From here on every request must be signed by one of the keys above and be allowed by its policy.
-        self.control("reset-auth", b"0")
-        self.control("recorder/start-recording")
+        ready = False
+        try:
+            wait_for(self.url + "/moto-api/", self.process)
+            iam = self.client("iam", "bootstrap", "bootstrap")
+            for user, policy in (("writer", self.WRITER_POLICY), ("reader", self.READER_POLICY)):
+                iam.create_user(UserName=user)
+                iam.put_user_policy(UserName=user, PolicyName="secrets", PolicyDocument=json.dumps(policy))
+                key = iam.create_access_key(UserName=user)["AccessKey"]
+                self.keys[user] = (key["AccessKeyId"], key["SecretAccessKey"])
+            # From here on every request must be signed by one of the keys above and be allowed by its policy.
+            self.control("reset-auth", b"0")
+            self.control("recorder/start-recording")
+            ready = True
+        finally:
+            if not ready:
+                stop(self.process)
 
     def control(self, route, body=b""):
         # Not a form: Flask would take the body for form fields and moto would find no data.
