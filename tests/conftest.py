@@ -1,6 +1,7 @@
 # Copyright: (c) 2026, resolver.scim contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Shared fixtures: the Resolver emulator on a free port, and a runner for real ansible-playbook runs."""
+"""Shared fixtures: the Resolver emulator on a free port, a runner for real ansible-playbook runs, and the real
+secrets-manager servers (OpenBao, moto) the hashi_vault and aws_secretsmanager stores are tested against."""
 
 import itertools
 import json
@@ -15,13 +16,17 @@ import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "emulator"))
+sys.path.insert(0, os.path.join(HERE, "servers"))
 
 import org_inventory  # noqa: E402  pylint: disable=wrong-import-position
 import resolver_emulator  # noqa: E402  pylint: disable=wrong-import-position
+import store_servers  # noqa: E402  pylint: disable=wrong-import-position
 
 # The changing methods the emulator serves; any other method gets 501 from http.server, which fails the module.
 MUTATING = ("POST", "DELETE")
 REPO = os.path.dirname(HERE)
+# The optional collections of the secrets-manager stores, from the `ansible` wheel (make store-collections).
+STORE_COLLECTIONS = os.path.join(REPO, ".tmp", "store-collections")
 
 
 class Emulator:
@@ -231,3 +236,29 @@ class Ansible:
 @pytest.fixture
 def ansible(tmp_path, emulator):
     return Ansible(tmp_path, emulator)
+
+
+@pytest.fixture(scope="session")
+def store_collections():
+    """The collections path holding community.hashi_vault, amazon.aws and community.aws."""
+    for name in ("community/hashi_vault", "amazon/aws", "community/aws"):
+        if not os.path.isfile(os.path.join(STORE_COLLECTIONS, "ansible_collections", name, "MANIFEST.json")):
+            pytest.fail("%s is missing: run `make store-collections` (the store tests need it)"
+                        % name.replace("/", "."))
+    return STORE_COLLECTIONS
+
+
+@pytest.fixture(scope="session")
+def openbao(tmp_path_factory):
+    """An OpenBao dev server on loopback for this test session (or xdist worker), stopped at the end."""
+    server = store_servers.OpenBao(tmp_path_factory.mktemp("openbao"))
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def moto(tmp_path_factory):
+    """moto's Secrets Manager on loopback, with IAM authentication on, stopped at the end."""
+    server = store_servers.Moto(tmp_path_factory.mktemp("moto"))
+    yield server
+    server.close()
