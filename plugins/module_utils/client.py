@@ -192,6 +192,20 @@ def other_base_url(base_url):
     return base_url[:-len("/api")] if base_url.endswith("/api") else base_url + "/api"
 
 
+def describe_network_error(exc, timeout):
+    """A fixed phrase per kind of network failure: the exception's own text (URLs, headers) is never passed on."""
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return "no response within timeout=%ss" % timeout
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "connection timed out"
+    text = repr(exc)
+    if "NewConnectionError" in text or "Connection refused" in text:
+        return "connection refused or host unknown"
+    if "reset" in text.lower() or "aborted" in text.lower() or "RemoteDisconnected" in text:
+        return "connection closed by the server"
+    return "connection failed"
+
+
 class ResolverClient:
     """One keep-alive HTTP session to one Resolver environment, authenticated as one user in one org."""
 
@@ -387,7 +401,7 @@ class ResolverClient:
                 raise self._tls_error(exc, self.base_url if not absolute else url)
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 never_sent = isinstance(exc, requests.exceptions.ConnectTimeout) or "NewConnectionError" in repr(exc)
-                reason = self._describe_network_error(exc)
+                reason = describe_network_error(exc, self.timeout)
                 if not idempotent and not never_sent:
                     raise UncertainWriteError("%s %s got no answer (%s)" % (method, path, reason))
                 if attempt >= policy.attempts or self._monotonic() >= deadline:
@@ -411,21 +425,6 @@ class ResolverClient:
     def _wait(self, seconds, deadline):
         self._sleep(max(0.0, min(seconds, deadline - self._monotonic())))
 
-    def _describe_network_error(self, exc):
-        """A fixed phrase per kind of failure: the exception's own text (URLs, headers) is never passed on."""
-        if isinstance(exc, requests.exceptions.ReadTimeout):
-            reason = "no response within timeout=%ss" % self.timeout
-        elif isinstance(exc, requests.exceptions.ConnectTimeout):
-            reason = "connection timed out"
-        else:
-            text = repr(exc)
-            if "NewConnectionError" in text or "Connection refused" in text:
-                reason = "connection refused or host unknown"
-            elif "reset" in text.lower() or "aborted" in text.lower() or "RemoteDisconnected" in text:
-                reason = "connection closed by the server"
-            else:
-                reason = "connection failed"
-        return reason
 
     def _parse(self, response, what):
         try:

@@ -23,9 +23,14 @@ except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
-from ansible_collections.resolver.scim.plugins.module_utils.client import RetryPolicy, is_loopback, parse_retry_after
+from ansible_collections.resolver.scim.plugins.module_utils.client import (
+    RetryPolicy,
+    describe_network_error,
+    is_loopback,
+    parse_retry_after,
+)
 from ansible_collections.resolver.scim.plugins.module_utils.module import env_fallback
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import InputError
+from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError
 
 DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
 DEFAULT_GRAPH = "https://graph.microsoft.com"
@@ -203,7 +208,7 @@ class GraphClient:
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 if attempt >= policy.attempts or self._monotonic() >= deadline:
                     raise EntraError("%s: %s did not answer after %d attempt(s) (%s)."
-                                     % (step, host, attempt, self._network_reason(exc)))
+                                     % (step, host, attempt, describe_network_error(exc, self.timeout)))
                 self._wait(policy.delay(attempt - 1), deadline)
                 continue
             if response.status_code not in RETRYABLE_STATUSES:
@@ -215,17 +220,6 @@ class GraphClient:
 
     def _wait(self, seconds, deadline):
         self._sleep(max(0.0, min(seconds, deadline - self._monotonic())))
-
-    def _network_reason(self, exc):
-        """A fixed phrase: the exception's own text (URLs, headers) is never passed on."""
-        if isinstance(exc, requests.exceptions.ReadTimeout):
-            return "no response within timeout=%ss" % self.timeout
-        if isinstance(exc, requests.exceptions.ConnectTimeout):
-            return "connection timed out"
-        text = repr(exc)
-        if "NewConnectionError" in text or "Connection refused" in text:
-            return "connection refused or host unknown"
-        return "connection closed or failed"
 
     @staticmethod
     def _json(response):

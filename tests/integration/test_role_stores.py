@@ -10,15 +10,7 @@ import os
 import pytest
 
 from test_role import actions, live_by_org, recap
-
-POLICY = """
-path "secret/data/resolver-scim/*" { capabilities = ["create", "update", "read", "delete"] }
-path "secret/metadata/resolver-scim/*" { capabilities = ["list", "read"] }
-"""
-READ_ONLY = """
-path "secret/data/resolver-scim/*" { capabilities = ["read"] }
-path "secret/metadata/resolver-scim/*" { capabilities = ["list", "read"] }
-"""
+from test_store_hashi_vault import POLICY, READ_ONLY_POLICY as READ_ONLY
 
 
 def collections_env(store_collections, **extra):
