@@ -112,8 +112,8 @@ def test_dropped_connections_are_retried_then_reported_without_details(emulator)
     emulator.faults({"method": "GET", "path": "/jobs$", "count": 10, "drop": True})
     with pytest.raises(EntraError) as caught:
         client.jobs(sp["id"])
-    assert caught.value.message == ("find the SCIM job: %s did not answer after 5 attempt(s) (connection closed or "
-                                    "failed)." % emulator.base.split("://")[1])
+    assert caught.value.message == ("find the SCIM job: %s did not answer after 5 attempt(s) (connection closed by "
+                                    "the server)." % emulator.base.split("://")[1])
 
 
 def test_permission_and_not_found_messages(emulator):
