@@ -221,15 +221,18 @@ def test_handover_fault_table(ansible, emulator, tmp_path):
                        and idp(emulator, sp)["token_id"] == record["token_id"] == record["idp_token_id"])
             rows.append({"step": step, "fault": fault, "run": "ok" if rc == 0 else "failed cleanly",
                          "idp_working": held["can_provision"], "old_token_live": old_live or rc == 0,
-                         "next_run_resumed": resumed, "broken_windows": len(broken_spans(emulator, sp))})
+                         "next_run_resumed": resumed,
+                         "broken_windows": len([b for b in broken_spans(emulator, sp) if b["from"] >= started])})
             assert held["can_provision"] is True, (step, fault, held)
             if rc != 0:
                 assert old_live and "Traceback" not in faulty, (step, fault)
             assert resumed, (step, fault, clean[-2000:])
-    assert all(row["broken_windows"] == 0 for row in rows), rows
-    assert_no_secret(ansible, emulator)
     out = os.path.join(REPO, "tests", "output", "reliability")
     os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "handover_faults.json"), "w", encoding="utf-8") as handle:
+        json.dump(rows, handle, indent=1)
+    assert [row for row in rows if row["broken_windows"]] == []
+    assert_no_secret(ansible, emulator)
     lines = ["| step | fault | run | IdP left working | old token live until handed over | next run resumed |",
              "|---|---|---|---|---|---|"]
     lines += ["| %(step)s | %(fault)s | %(run)s | %(idp_working)s | %(old_token_live)s | %(next_run_resumed)s |" % row
