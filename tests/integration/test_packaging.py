@@ -13,6 +13,8 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
 MODULES = ["org_membership_info", "scim_token", "scim_token_info", "scim_token_plan"]
+# org_lock is documented without the connection options and is not in the action group.
+ACTIONS = MODULES + ["org_lock"]
 
 
 def run(*command, env=None):
@@ -37,8 +39,9 @@ def test_tarball_has_the_collection_and_no_dev_files(installed):
     with tarfile.open(tarball) as archive:
         names = archive.getnames()
     assert "meta/runtime.yml" in names and "plugins/module_utils/client.py" in names
-    for module in MODULES:
-        assert "plugins/modules/%s.py" % module in names
+    for module in ACTIONS:
+        assert "plugins/modules/%s.py" % module in names and "plugins/action/%s.py" % module in names
+    assert "plugins/plugin_utils/in_process.py" in names
     for playbook in ("converge", "drift_check", "rotate"):
         assert "playbooks/%s.yml" % playbook in names
     assert "roles/scim_tokens/meta/argument_specs.yml" in names and "roles/scim_tokens/README.md" in names
@@ -55,6 +58,12 @@ def test_ansible_doc_from_the_installed_tarball(installed, module):
     assert entry["doc"]["attributes"]["action_group"]["membership"] == ["resolver.scim.resolver"]
     text = run(os.path.join(BIN, "ansible-doc"), "resolver.scim." + module, env=env)
     assert "RESOLVER_URL" in text
+
+
+@pytest.mark.parametrize("module", ACTIONS)
+def test_every_action_plugin_is_documented_by_its_module(installed, module):
+    doc = json.loads(run(os.path.join(BIN, "ansible-doc"), "--json", "resolver.scim." + module, env=installed[1]))
+    assert doc["resolver.scim." + module]["doc"]["has_action"] is True
 
 
 @pytest.mark.parametrize("entry_point", ["main", "drift_check"])
