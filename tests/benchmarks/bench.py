@@ -7,6 +7,7 @@ Starts the emulator with 50 orgs, then for N declared tokens and O orgs (invento
   role_create    playbooks/converge.yml creating every token (the org's tokens wiped before each run)
   drift_check    playbooks/drift_check.yml --check
   debug_floor    one ansible.builtin.debug task on the same hosts: what Ansible itself costs to touch them
+  plan_task      the role's one task that talks to Resolver on its own: scim_token_plan with require_admin
   uri_baseline   the same reads written by hand with ansible.builtin.uri (one list request per declared token)
   token_loop     resolver.scim.scim_token called once per declared token in a loop
 Each figure is the median of --runs runs; the scenarios of a cell take turns run by run, so that a change in the
@@ -41,7 +42,7 @@ import org_inventory  # noqa: E402  pylint: disable=wrong-import-position
 
 BIN = os.path.dirname(sys.executable)
 FORKS = 10
-SCENARIOS = ("role_noop", "role_create", "drift_check", "debug_floor", "uri_baseline", "token_loop")
+SCENARIOS = ("role_noop", "role_create", "drift_check", "debug_floor", "plan_task", "uri_baseline", "token_loop")
 
 URI_BASELINE = [{
     "name": "Hand-written reads, as users write them today from the Swagger procedure",
@@ -72,6 +73,12 @@ TOKEN_LOOP = [{
 DEBUG_FLOOR = [{
     "name": "Ansible's floor: one task that does nothing on every org host", "hosts": "resolver_orgs",
     "gather_facts": False, "tasks": [{"name": "Touch the host", "ansible.builtin.debug": {"msg": "{{ inventory_hostname }}"}}]}]
+
+PLAN_TASK = [{
+    "name": "The role's read of an org on its own", "hosts": "resolver_orgs", "gather_facts": False,
+    "module_defaults": {"group/resolver.scim.resolver": {"url": "{{ resolver_url }}", "api_key": "{{ resolver_api_key }}"}},
+    "tasks": [{"name": "Plan", "resolver.scim.scim_token_plan": {"tokens": "{{ resolver_scim_tokens }}",
+                                                                 "require_admin": True}}]}]
 
 
 class Emulator:
@@ -160,7 +167,8 @@ def bench_cell(emulator, cell, runs, work, collections):
     inventory = org_inventory.write_inventory(cell_dir, hosts, {
         "resolver_scim_tokens": declared(n), "resolver_scim_token_store_dir": store})
     written = {}
-    for name, plays in (("uri_baseline", URI_BASELINE), ("token_loop", TOKEN_LOOP), ("debug_floor", DEBUG_FLOOR)):
+    for name, plays in (("uri_baseline", URI_BASELINE), ("token_loop", TOKEN_LOOP), ("debug_floor", DEBUG_FLOOR),
+                        ("plan_task", PLAN_TASK)):
         written[name] = os.path.join(cell_dir, name + ".yml")
         with open(written[name], "w", encoding="utf-8") as handle:
             yaml.safe_dump(plays, handle, sort_keys=False)
@@ -175,6 +183,7 @@ def bench_cell(emulator, cell, runs, work, collections):
         "drift_check": Scenario(os.path.join(REPO, "playbooks", "drift_check.yml"),
                                 extra=["--check", "-e", "drift_report=" + os.path.join(cell_dir, "drift.json")]),
         "debug_floor": Scenario(written["debug_floor"]),
+        "plan_task": Scenario(written["plan_task"]),
         "uri_baseline": Scenario(written["uri_baseline"]),
         "token_loop": Scenario(written["token_loop"]),
     }
@@ -200,7 +209,8 @@ ROLE = ("role_create_once", "role_noop", "drift_check")
 EVERY = ("role_create", "role_noop", "drift_check", "uri_baseline", "token_loop")
 # The cells of the floor targets (issue 15): one org with 10 tokens and 50 orgs with 2 tokens each against one
 # debug task on the same hosts, and creating one token against the no-change converge of the same org.
-FLOORS = [(10, 1, 0, ("role_noop", "debug_floor")), (2, 50, 0, ("role_noop", "debug_floor")),
+# plan_task shows how much of the role's cost is its one task that talks to Resolver.
+FLOORS = [(10, 1, 0, ("role_noop", "debug_floor", "plan_task")), (2, 50, 0, ("role_noop", "debug_floor", "plan_task")),
           (1, 1, 0, ("role_create", "role_noop"))]
 
 
@@ -215,10 +225,10 @@ def cells(full=False, floors=False):
         return FLOORS
     if full:
         grid = [(n, orgs) for n in (1, 10, 50) for orgs in (1, 10, 50)]
-        every = [(n, orgs, latency, EVERY + ("debug_floor",) if (n, orgs, latency) == (10, 1, 0) else EVERY)
+        every = [(n, orgs, latency, EVERY + FLOORS[0][3][1:] if (n, orgs, latency) == (10, 1, 0) else EVERY)
                  for latency in (0, 100) for n, orgs in grid]
         return every + FLOORS[1:2]
-    chosen = [(1, 1, 0, EVERY), (10, 1, 0, EVERY + ("debug_floor",)), (50, 1, 0, EVERY), FLOORS[1],
+    chosen = [(1, 1, 0, EVERY), (10, 1, 0, EVERY + FLOORS[0][3][1:]), (50, 1, 0, EVERY), FLOORS[1],
               (10, 10, 0, ROLE), (10, 50, 0, ROLE)]
     return chosen + [(1, 1, 100, EVERY), (10, 1, 100, EVERY)]
 
