@@ -103,22 +103,23 @@ def runner_jobs(emulator, tmp_path, inputs):
     return job
 
 
-def assert_nothing_left_behind(tmp_path, runs, secrets):
-    """No secret in any job event, artifact or the log, but in the runner's `command` artifact under a name AWX
-    masks."""
+def assert_nothing_left_behind(job_dirs, runs, secrets):
+    """No secret in any job event, artifact or log under ``job_dirs`` (each a runner_jobs tmp_path), but in the
+    runner's `command` artifact under a name AWX masks."""
     events = [event for run in runs for event in run.events]
     assert any(e["event"].startswith("runner_on_") for e in events)
     assert [s[:6] for e in events for s in secrets if s in json.dumps(e)] == []
-    assert os.path.getsize(str(tmp_path / "ansible.log")) > 0
-    artifacts = str(tmp_path / "runner" / "artifacts")
-    assert len(os.listdir(artifacts)) == len(runs)
-    command_files = [os.path.join(d, "command") for d in (os.path.join(artifacts, i) for i in os.listdir(artifacts))]
+    artifacts = [str(job_dir / "runner" / "artifacts") for job_dir in job_dirs]
+    logs = [str(job_dir / "ansible.log") for job_dir in job_dirs]
+    assert all(os.path.getsize(log) > 0 for log in logs)
+    assert sum(len(os.listdir(directory)) for directory in artifacts) == len(runs)
+    command_files = [os.path.join(d, i, "command") for d in artifacts for i in os.listdir(d)]
     for path in command_files:
         with open(path, encoding="utf-8") as handle:
             leaked = {k for k, v in json.load(handle)["env"].items() if v in secrets}
         assert leaked and all(HIDDEN_ENV.search(k) for k in leaked), leaked
         os.remove(path)  # checked above: only under names AWX masks
-    assert scan([artifacts, str(tmp_path / "ansible.log")], secrets) == []
+    assert scan(artifacts + logs, secrets) == []
 
 
 @pytest.mark.parametrize("auth", ["api_key", "session"])
@@ -152,7 +153,7 @@ def test_converge_under_ansible_runner_with_injected_credentials(emulator, tmp_p
 
     secrets = emulator.secrets()
     assert admin["api_key"] in secrets and admin["password"] in secrets and len(secrets) >= 4
-    assert_nothing_left_behind(tmp_path, (first, again, gate), secrets)
+    assert_nothing_left_behind([tmp_path], (first, again, gate), secrets)
 
 
 def test_failed_jobs_leave_no_secret_behind(emulator, tmp_path):
@@ -171,10 +172,13 @@ def test_failed_jobs_leave_no_secret_behind(emulator, tmp_path):
     assert sorted(t["name"] for t in emulator.tokens()) == ["entra-id", "entra-id", "okta", "okta"]
     emulator.faults()
 
-    wrong = runner_jobs(emulator, tmp_path, {"url": emulator.url, "api_key": admin["api_key"] + "x"})("converge.yml")
+    # Another job directory: ansible-runner keeps a job's environment in its private data directory.
+    (tmp_path / "wrong").mkdir()
+    wrong_key = {"url": emulator.url, "api_key": admin["api_key"] + "x"}
+    wrong = runner_jobs(emulator, tmp_path / "wrong", wrong_key)("converge.yml")
     assert wrong.status == "failed"
     assert any("credential is wrong" in json.dumps(e) for e in wrong.events)
 
     secrets = emulator.secrets()
     assert admin["api_key"] in secrets and len(secrets) >= 4
-    assert_nothing_left_behind(tmp_path, (first, renewal, wrong), secrets + [admin["api_key"] + "x"])
+    assert_nothing_left_behind([tmp_path, tmp_path / "wrong"], (first, renewal, wrong), secrets + [wrong_key["api_key"]])
