@@ -209,15 +209,17 @@ class ModuleInProcess(ActionBase):
                 run_module(module, closing(self.MODULE.run))
             else:
                 module.exit_json(**self.MODULE.run(module))
+            # A module process that ends without exit_json or fail_json prints no result and fails too.
+            raise RuntimeError("the module ended without exit_json or fail_json")
         except ModuleExit as done:
-            returned = done.result
+            return self._as_module_returns(module, done.result, task_vars)
         except Exception as exc:  # pylint: disable=broad-except
             # The module process would die with a traceback; here only the exception's type and place are told,
             # because its text may quote a value (a URL, a header) that no_log does not cover.
             frame = traceback.extract_tb(exc.__traceback__)[-1]
-            returned = {"failed": True, "msg": "%s failed unexpectedly: %s at %s line %d, in %s."
-                        % (name, type(exc).__name__, os.path.basename(frame.filename), frame.lineno, frame.name)}
-        return self._as_module_returns(module, returned, task_vars)
+            return self._as_module_returns(module, {
+                "failed": True, "msg": "%s failed unexpectedly: %s at %s line %d, in %s."
+                % (name, type(exc).__name__, os.path.basename(frame.filename), frame.lineno, frame.name)}, task_vars)
 
     def _as_module_returns(self, module, result, task_vars):
         """What AnsibleModule._return_formatted makes of a result: invocation, warnings, no_log values removed."""
