@@ -12,7 +12,9 @@ Starts the emulator with 50 orgs, then for N declared tokens and O orgs (invento
   token_loop     resolver.scim.scim_token called once per declared token in a loop
 Each figure is the median of --runs runs; the scenarios of a cell take turns run by run, so that a change in the
 machine's load hits them alike. CPU time is user + system of ansible-playbook and every process it waited for
-(getrusage of children), which a busy machine inflates far less than wall time. Targets are ratios between
+(getrusage of children), which a busy machine inflates far less than wall time; "others" is the CPU that every
+other process took meanwhile per second of wall time (from /proc/stat; 0 on an otherwise idle machine, up to
+the number of cores on a saturated one). Targets are ratios between
 scenarios measured in the same run, never absolute times. Prints a table, writes JSON, and checks the targets of
 docs/performance.md.
 
@@ -117,14 +119,34 @@ def children_cpu():
     return usage.ru_utime + usage.ru_stime
 
 
-def run_playbook(playbook, inventory, collections, extra=()):
-    """Run ansible-playbook; return (wall seconds, CPU seconds of it and its waited-for children, process)."""
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def machine_busy_cpu(emulator_pid):
+    """CPU seconds the whole machine spent busy, minus the emulator's: with children_cpu, what other processes
+    (other users of a shared machine) took while a playbook ran. None where /proc is missing."""
+    try:
+        with open("/proc/stat", encoding="ascii") as handle:
+            fields = [int(x) for x in handle.readline().split()[1:]]
+        with open("/proc/%d/stat" % emulator_pid, encoding="ascii") as handle:
+            emulator = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle - int(emulator[11]) - int(emulator[12])) / float(TICK)
+
+
+def run_playbook(playbook, inventory, collections, emulator_pid, extra=()):
+    """Run ansible-playbook; return (wall seconds, CPU seconds of it and its waited-for children, CPU seconds of
+    every other process on the machine meanwhile, process)."""
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_COLLECTIONS_PATH=collections,
                NO_PROXY="127.0.0.1,localhost", ANSIBLE_LOCALHOST_WARNING="0")
     command = [os.path.join(BIN, "ansible-playbook"), "-i", inventory, "--forks", str(FORKS), playbook] + list(extra)
-    cpu_before, started = children_cpu(), time.monotonic()
+    cpu_before, busy_before, started = children_cpu(), machine_busy_cpu(emulator_pid), time.monotonic()
     completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    return time.monotonic() - started, children_cpu() - cpu_before, completed
+    elapsed, cpu, busy = time.monotonic() - started, children_cpu() - cpu_before, machine_busy_cpu(emulator_pid)
+    others = None if busy is None or busy_before is None else max(0.0, busy - busy_before - cpu)
+    return elapsed, cpu, others, completed
 
 
 class Scenario:
@@ -136,13 +158,15 @@ class Scenario:
 
 def measure(emulator, scenarios, inventory, runs, collections):
     """Run every scenario ``runs`` times, taking turns; return {name: medians}."""
-    samples = {name: {"seconds": [], "cpu_seconds": [], "requests": [], "connections": []} for name in scenarios}
+    samples = {name: {"seconds": [], "cpu_seconds": [], "others_cpu_seconds": [], "requests": [], "connections": []}
+               for name in scenarios}
     for _run in range(runs):
         for name, scenario in scenarios.items():
             if scenario.before:
                 scenario.before()
             emulator.control("DELETE", "log")
-            elapsed, cpu, completed = run_playbook(scenario.playbook, inventory, collections, scenario.extra)
+            elapsed, cpu, others, completed = run_playbook(scenario.playbook, inventory, collections,
+                                                           emulator.process.pid, scenario.extra)
             if completed.returncode != scenario.expect_rc:
                 raise SystemExit("%s exited %d:\n%s" % (scenario.playbook, completed.returncode,
                                                         completed.stdout[-4000:]))
@@ -150,10 +174,13 @@ def measure(emulator, scenarios, inventory, runs, collections):
             figures = samples[name]
             figures["seconds"].append(elapsed)
             figures["cpu_seconds"].append(cpu)
+            figures["others_cpu_seconds"].append(others or 0.0)
             figures["requests"].append(len(log))
             figures["connections"].append(len({entry["connection"] for entry in log}))
     return {name: {"seconds": round(statistics.median(f["seconds"]), 3),
                    "cpu_seconds": round(statistics.median(f["cpu_seconds"]), 3),
+                   # Seconds of CPU that other processes took, per second of this playbook's wall time.
+                   "others_load": round(statistics.median(o / w for o, w in zip(f["others_cpu_seconds"], f["seconds"])), 2),
                    "requests": int(statistics.median(f["requests"])),
                    "connections": int(statistics.median(f["connections"])), "runs": runs}
             for name, f in samples.items()}
@@ -291,12 +318,12 @@ def targets(rows):
 
 
 def table(rows):
-    header = ("scenario", "N", "orgs", "latency", "seconds", "cpu", "requests", "connections")
-    lines = ["%-13s %4s %5s %8s %9s %9s %9s %12s" % header]
+    header = ("scenario", "N", "orgs", "latency", "seconds", "cpu", "others", "requests", "connections")
+    lines = ["%-13s %4s %5s %8s %9s %9s %7s %9s %12s" % header]
     for row in sorted(rows, key=lambda r: (r["latency_ms"], r["orgs"], r["n"], SCENARIOS.index(r["scenario"]))):
-        lines.append("%-13s %4d %5d %6dms %9.2f %9.2f %9d %12d"
+        lines.append("%-13s %4d %5d %6dms %9.2f %9.2f %7.2f %9d %12d"
                      % (row["scenario"], row["n"], row["orgs"], row["latency_ms"], row["seconds"], row["cpu_seconds"],
-                        row["requests"], row["connections"]))
+                        row["others_load"], row["requests"], row["connections"]))
     return "\n".join(lines)
 
 
