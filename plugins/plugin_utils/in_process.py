@@ -169,7 +169,7 @@ class ModuleInProcess(ActionBase):
             return "async"
         if self._talks_to_resolver and not HAS_REQUESTS:
             return "no requests library in the controller's Python"
-        # requests, ssl and the path options would read the other variables from the module's environment.
+        # requests and ssl would read other variables (proxies, CA bundles) from the module's environment.
         others = set(task_environment) - fallback_variables(self._argument_spec)
         if others:
             return "the task environment sets %s" % ", ".join(sorted(others))
