@@ -5,14 +5,21 @@ PYTHON ?= $(shell hacking/find-python.sh)
 BIN := $(VENV)/bin
 TMP := $(CURDIR)/.tmp
 DIST := $(TMP)/dist
-# awx.awx for linting playbooks/awx_configure.yml (hacking/fetch-awx-collection.sh).
+# Collections from the `ansible` wheel on PyPI (hacking/fetch-collections.sh), as Galaxy is unreachable.
+# awx.awx for linting playbooks/awx_configure.yml: ansible 14 no longer ships it; 11.13.0 carries awx.awx 24.6.1.
+AWX_ANSIBLE_VERSION := 11.13.0
 AWX_COLLECTIONS := $(TMP)/awx
 AWX_MARKER := $(AWX_COLLECTIONS)/ansible_collections/awx/awx/meta/runtime.yml
+# The optional token stores' collections (docs/stores.md), tested with these versions: ansible 14.5.0 carries
+# community.hashi_vault 7.1.0, amazon.aws 11.4.0 and community.aws 11.2.0 (secretsmanager_secret), for core 2.21.
+STORE_ANSIBLE_VERSION := 14.5.0
+STORE_COLLECTIONS := $(TMP)/store-collections
+STORE_MARKER := $(STORE_COLLECTIONS)/.ansible-$(STORE_ANSIBLE_VERSION)
 # Tests import and run the collection from the work tree via pytest-ansible's collection injection.
 PYTEST := cd $(CURDIR) && NO_PROXY=127.0.0.1,localhost,::1 $(BIN)/pytest
 
 .PHONY: help venv collection install demo bench test units integration sanity lint changelog-lint awx-check ee \
-	packaging clean
+	packaging store-collections clean
 
 help:
 	@echo "make demo   - start the Resolver emulator and run the help article's procedure as a playbook"
@@ -32,8 +39,10 @@ collection: venv
 	rm -rf $(DIST) && mkdir -p $(DIST)
 	$(BIN)/ansible-galaxy collection build --force --output-path $(DIST) .
 
+# The install path is also the configured collections path, as for the runs that use it (no path warning).
 install: collection
-	$(BIN)/ansible-galaxy collection install --force -p $(TMP)/collections $(DIST)/resolver-scim-*.tar.gz
+	ANSIBLE_COLLECTIONS_PATH=$(TMP)/collections $(BIN)/ansible-galaxy collection install --force -p $(TMP)/collections \
+		$(DIST)/resolver-scim-*.tar.gz
 
 demo: install
 	PATH=$(BIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(TMP)/collections hacking/demo.sh
@@ -45,19 +54,29 @@ bench: install
 units: venv
 	$(PYTEST) tests/unit
 
-integration: venv
+# The store tests (tests/integration/stores) run the hashi_vault and aws_secretsmanager stores with these collections.
+integration: venv $(STORE_MARKER)
 	$(PYTEST) -n auto --dist loadgroup tests/integration
 
 sanity: venv
 	VENV=$(VENV) hacking/sanity.sh
 
-$(AWX_MARKER): hacking/fetch-awx-collection.sh | venv
+$(AWX_MARKER): hacking/fetch-collections.sh | venv
 	rm -rf $(AWX_COLLECTIONS)
-	hacking/fetch-awx-collection.sh $(BIN)/python $(AWX_COLLECTIONS)
+	hacking/fetch-collections.sh $(BIN)/python $(AWX_COLLECTIONS) $(AWX_ANSIBLE_VERSION) awx.awx
 
-# ansible-lint's production profile over the role and playbooks users run (.ansible-lint).
-lint: venv $(AWX_MARKER)
-	cd $(CURDIR) && ANSIBLE_COLLECTIONS_PATH=$(AWX_COLLECTIONS) $(BIN)/ansible-lint roles playbooks
+$(STORE_MARKER): hacking/fetch-collections.sh | venv
+	rm -rf $(STORE_COLLECTIONS)
+	hacking/fetch-collections.sh $(BIN)/python $(STORE_COLLECTIONS) $(STORE_ANSIBLE_VERSION) \
+		community.hashi_vault amazon.aws community.aws
+	touch $@
+
+store-collections: $(STORE_MARKER)
+
+# ansible-lint's production profile over the role and playbooks users run (.ansible-lint), with the optional
+# collections that the AWX playbook and the secrets-manager stores use.
+lint: venv $(AWX_MARKER) $(STORE_MARKER)
+	cd $(CURDIR) && ANSIBLE_COLLECTIONS_PATH=$(AWX_COLLECTIONS):$(STORE_COLLECTIONS) $(BIN)/ansible-lint roles playbooks
 
 # The AWX configuration playbook cannot run without a controller: check it resolves against awx.awx (lint above).
 awx-check: venv $(AWX_MARKER)
@@ -73,6 +92,8 @@ ee: collection
 		--output-filename Containerfile
 	grep -q "ansible-galaxy collection install" $(TMP)/ee/context/Containerfile
 	grep -q "/build/collections/resolver-scim.tar.gz" $(TMP)/ee/context/_build/requirements.yml
+	grep -q "community.hashi_vault" $(TMP)/ee/context/_build/requirements.yml
+	grep -q "hvac" $(TMP)/ee/context/_build/requirements.txt
 	test -s $(TMP)/ee/context/_build/collections/resolver-scim.tar.gz
 
 # Galaxy-quality packaging: the installed tarball through galaxy-importer and antsibull-docs, and the docs build.

@@ -1,6 +1,7 @@
 # Copyright: (c) 2026, resolver.scim contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Shared fixtures: the Resolver emulator on a free port, and a runner for real ansible-playbook runs."""
+"""Shared fixtures: the Resolver emulator on a free port, a runner for real ansible-playbook runs, and the real
+secrets-manager servers (OpenBao, moto) the hashi_vault and aws_secretsmanager stores are tested against."""
 
 import itertools
 import json
@@ -15,12 +16,17 @@ import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "emulator"))
+sys.path.insert(0, os.path.join(HERE, "servers"))
 
 import org_inventory  # noqa: E402  pylint: disable=wrong-import-position
 import resolver_emulator  # noqa: E402  pylint: disable=wrong-import-position
+import store_servers  # noqa: E402  pylint: disable=wrong-import-position
 
-MUTATING = ("POST", "PUT", "PATCH", "DELETE")
+# The changing methods the emulator serves; any other method gets 501 from http.server, which fails the module.
+MUTATING = ("POST", "DELETE")
 REPO = os.path.dirname(HERE)
+# The optional collections of the secrets-manager stores, from the `ansible` wheel (make store-collections).
+STORE_COLLECTIONS = os.path.join(REPO, ".tmp", "store-collections")
 
 
 class Emulator:
@@ -79,12 +85,36 @@ class Emulator:
     def secrets(self):
         return self.control("GET", "secrets")["secrets"]
 
-    def scim_status(self, token, path="/scim/v2/Users?count=1", method="GET", body=None):
+    def issue_token(self, name="entra", email_domains=("acme.com",), org=1):
+        """A new SCIM token created through the API (its secret is returned once, as by Resolver)."""
+        headers = {"Authorization": "Bearer " + self.api_key(org), "Content-Type": "application/json"}
+        request = urllib.request.Request(
+            self.url + "/user/scimTokens", method="POST", headers=headers,
+            data=json.dumps({"orgMembershipId": self.member(org)["membership_id"], "name": name,
+                             "emailDomains": list(email_domains)}).encode())
+        with urllib.request.urlopen(request, timeout=10, context=self.ssl_context) as answer:
+            return json.loads(answer.read())
+
+    def entra(self, method, route, body=None):
+        """A control route of the Entra ID stand-in (/_emulator/entra/...)."""
+        return self.control(method, "entra/" + route, body)
+
+    def entra_connection(self, app="provisioner", **extra):
+        """Connection options of resolver.scim.entra_provisioning for a seeded app registration."""
+        seed = self.entra("GET", "seed")
+        registration = next(a for a in seed["apps"] if a["name"] == app)
+        options = {"tenant_id": seed["tenant_id"], "client_id": registration["client_id"],
+                   "client_secret": registration["client_secret"], "authority_url": self.base + "/_entra/login",
+                   "graph_url": self.base + "/_entra/graph", "timeout": 5}
+        options.update(extra)
+        return {k: v for k, v in options.items() if v is not None}
+
+    def service_principal(self, name="resolver"):
+        return next(sp for sp in self.entra("GET", "seed")["service_principals"] if sp["name"] == name)
+
+    def scim_status(self, token, path="/scim/Users?count=1"):
         """Status code of a SCIM request made with ``token`` (proves a token works or not)."""
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.base + path, data=data, method=method,
-                                         headers={"Authorization": "Bearer " + token,
-                                                  "Content-Type": "application/scim+json"})
+        request = urllib.request.Request(self.base + path, headers={"Authorization": "Bearer " + token})
         try:
             with urllib.request.urlopen(request, timeout=10, context=self.ssl_context) as answer:
                 return answer.status
@@ -186,10 +216,13 @@ class Ansible:
 
     def task(self, module, args, check=False, diff=False, connection=None, env=None, verbosity=0,
              module_defaults=True):
-        """Run one module as a task (connection options via the action group's module_defaults)."""
+        """Run one module as a task (connection options via the action group's module_defaults: the resolver group's
+        by default, or ``module_defaults`` itself when it is a dict)."""
         play = {"hosts": "localhost", "gather_facts": False, "tasks": [
             {"name": "under test", module: args, "register": "outcome"}]}
-        if module_defaults:
+        if isinstance(module_defaults, dict):
+            play["module_defaults"] = module_defaults
+        elif module_defaults:
             play["module_defaults"] = {"group/resolver.scim.resolver": connection or self.connection()}
         rc, results, output = self.playbook([play], check=check, diff=diff, env=env, verbosity=verbosity)
         under_test = [r for r in results if r["task"] == "under test"]
@@ -203,3 +236,29 @@ class Ansible:
 @pytest.fixture
 def ansible(tmp_path, emulator):
     return Ansible(tmp_path, emulator)
+
+
+@pytest.fixture(scope="session")
+def store_collections():
+    """The collections path holding community.hashi_vault, amazon.aws and community.aws."""
+    for name in ("community/hashi_vault", "amazon/aws", "community/aws"):
+        if not os.path.isfile(os.path.join(STORE_COLLECTIONS, "ansible_collections", name, "MANIFEST.json")):
+            pytest.fail("%s is missing: run `make store-collections` (the store tests need it)"
+                        % name.replace("/", "."))
+    return STORE_COLLECTIONS
+
+
+@pytest.fixture(scope="session")
+def openbao(tmp_path_factory):
+    """An OpenBao dev server on loopback for this test session (or xdist worker), stopped at the end."""
+    server = store_servers.OpenBao(tmp_path_factory.mktemp("openbao"))
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def moto(tmp_path_factory):
+    """moto's Secrets Manager on loopback, with IAM authentication on, stopped at the end."""
+    server = store_servers.Moto(tmp_path_factory.mktemp("moto"))
+    yield server
+    server.close()

@@ -10,13 +10,16 @@ options:
   url:
     description:
       - Base URL of the Resolver environment, for example C(https://acme.resolver.com).
-      - Used as given; add C(/api) when your deployment serves the API there.
-      - Plain C(http://) is refused for any host but loopback unless O(allow_plain_http=true).
+      - Used as given; add C(/api) when your deployment serves the API there. When the first request of a run
+        finds nothing (HTTP 404), the message names the URL tried and the one to try (with or without C(/api)).
+      - Plain C(http://) is refused for any host but loopback unless O(allow_plain_http=true). A C(*.localhost)
+        name counts as loopback only when every address it resolves to is one.
       - If not set, the value of the E(RESOLVER_URL) environment variable is used.
     type: str
   api_key:
     description:
       - A Resolver API key, created by an Administrator with C(POST /user/apiKey). It acts as one user in one org.
+      - A leading C(Bearer ) (any case), as in a copied C(Authorization) header, is removed.
       - Mutually exclusive with O(username) and O(password).
       - If not set, the value of the E(RESOLVER_API_KEY) environment variable is used.
     type: str
@@ -84,6 +87,12 @@ requirements:
 notes:
   - An environment variable that is set but empty counts as unset (an AWX credential injects every variable of its
     type, the unused ones empty).
-  - Proxies are taken from the usual E(HTTPS_PROXY), E(HTTP_PROXY) and E(NO_PROXY) environment variables.
-  - Secrets (O(api_key), O(password), session and SCIM tokens) never appear in messages or diffs.
+  - Whitespace around O(url), O(api_key), O(username) and O(password) is removed (C(echo "$KEY" | ansible-vault
+    encrypt_string) keeps a newline); a line break, tab or invisible character inside one is refused, naming the
+    option, never quoting the value.
+  - Proxies are taken from the usual E(HTTPS_PROXY), E(HTTP_PROXY) and E(NO_PROXY) environment variables, except
+    that a plain C(http://) request never goes through a proxy, which would read the credential.
+  - Secrets (O(api_key), O(password), session and SCIM tokens) never appear in messages, diffs or tracebacks.
+    ansible-core itself prints module arguments with E(ANSIBLE_DEBUG=1) and keeps them on disk with
+    E(ANSIBLE_KEEP_REMOTE_FILES=1).
 """

@@ -10,9 +10,10 @@ docs/api-assumptions.md with the emulator switch that tests it.
 import datetime
 import re
 
-from ansible_collections.resolver.scim.plugins.module_utils.client import (
+from ansible_collections.resolver.scim.plugins.module_utils.errors import (
     ApiValidationError,
     NotFoundError,
+    PermissionDeniedError,
     ResponseFormatError,
     ServerError,
     UncertainWriteError,
@@ -118,6 +119,15 @@ def _token_list(data):
     raise ResponseFormatError("GET %s answered with %s, not a list of tokens." % (TOKENS_PATH, type(data).__name__))
 
 
+def not_administrator(identity, why=""):
+    """The error for a caller who is not an Administrator, naming the account by email (never a credential)."""
+    org = identity["org_id"] if not identity.get("org_name") else "%s (%s)" % (identity["org_id"], identity["org_name"])
+    return PermissionDeniedError(
+        "%s (user %s) is not an Administrator of org %s%s; only Administrators manage SCIM tokens. Use the API key or "
+        "account of a dedicated Administrator service account."
+        % (identity.get("email") or "The API user", identity["user_id"], org, why), 403)
+
+
 class ResolverApi:
     """The Resolver resources this collection uses, over one ResolverClient."""
 
@@ -180,7 +190,13 @@ class ResolverApi:
         user_id = user_id or identity["user_id"]
         org_id = org_id or identity["org_id"]
         is_caller = user_id == identity["user_id"] and org_id == identity["org_id"]
-        membership = self.membership(org_id, user_id)
+        try:
+            membership = self.membership(org_id, user_id)
+        except PermissionDeniedError as exc:
+            if not is_caller:
+                raise
+            raise not_administrator(identity, ": Resolver refused to read its own org membership (HTTP %s), which "
+                                              "needs an Administrator" % exc.status)
         is_admin = membership["is_admin"]
         if is_admin is None and is_caller:
             is_admin = True
@@ -226,6 +242,7 @@ class ResolverApi:
         secret = data.get("token") if isinstance(data, dict) else None
         if not isinstance(secret, str) or not secret:
             raise UncertainWriteError("POST %s answered without the token value." % TOKENS_PATH)
+        self.client.remember_secret(secret)
         try:
             return token_from_wire(dict(data, name=data.get("name") or name)), secret
         except ResponseFormatError as exc:
@@ -249,9 +266,24 @@ class ResolverApi:
 
     def token_works(self, scim_url, secret):
         """ASSUMED: a token authenticates ``GET <scim_url>/Users?count=1``; 401/403 when it does not."""
-        status = self.client.probe_bearer(scim_url.rstrip("/") + "/Users?count=1", secret)
+        probe = scim_url.rstrip("/") + "/Users?count=1"
+        status = self.client.probe_bearer(probe, secret)
         if status in (401, 403):
             return False
         if 200 <= status < 300:
             return True
+        if status == 404:
+            # ASSUMED: the documented /scim/ base; some deployments may serve /scim/v2/ (docs/api-assumptions.md).
+            raise NotFoundError(
+                "GET %s answered HTTP 404, so Resolver's SCIM service is not at %s. Set scim_url to the SCIM base URL "
+                "of this deployment, the one the identity provider uses (for example %s)."
+                % (probe, scim_url, _other_scim_base(scim_url)), status)
         raise ServerError("The SCIM endpoint %s answered HTTP %d to the token check." % (scim_url, status), status)
+
+
+def _other_scim_base(scim_url):
+    """The other known form of a SCIM base URL: /scim/ for /scim/v2/ and the reverse."""
+    base = scim_url.rstrip("/")
+    if base.endswith("/scim/v2"):
+        return base[:-len("/v2")] + "/"
+    return base + "/v2/" if base.endswith("/scim") else base + "/scim/"

@@ -8,12 +8,30 @@ payload shapes live in ``api.py``; both are listed in docs/api-assumptions.md.
 """
 
 import ipaddress
+import json
 import random
 import re
+import socket
 import time
 import traceback
+import unicodedata
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
+
+from ansible_collections.resolver.scim.plugins.module_utils.errors import (
+    ApiValidationError,
+    AuthenticationError,
+    ConfigurationError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ResolverError,
+    ResponseFormatError,
+    ServerError,
+    TLSError,
+    UncertainWriteError,
+    UnreachableError,
+)
 
 try:
     import requests
@@ -28,62 +46,13 @@ RETRYABLE_STATUSES = frozenset((429, 502, 503, 504))
 # A session token lives 15 minutes; renew it once it is older than this.
 SESSION_RENEW_AFTER = 12 * 60
 REDACTED = "********"
-
-
-class ResolverError(Exception):
-    """An expected failure, with a message that is safe to show (never a secret)."""
-
-    def __init__(self, message, status=None):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-
-    def __str__(self):
-        return self.message
-
-
-class ConfigurationError(ResolverError):
-    """The connection options cannot work; found before any request."""
-
-
-class AuthenticationError(ResolverError):
-    """Resolver refused the credential itself (bad key, bad password, no membership)."""
-
-
-class PermissionDeniedError(ResolverError):
-    """The credential is valid but may not do this (SCIM tokens need Administrator)."""
-
-
-class NotFoundError(ResolverError):
-    """The resource does not exist (or is not visible to this user)."""
-
-
-class ApiValidationError(ResolverError):
-    """Resolver refused the request content; the message carries its reason."""
-
-
-class RateLimitedError(ResolverError):
-    """Still rate limited when the retry budget ran out."""
-
-
-class ServerError(ResolverError):
-    """Resolver answered with a server error that retries did not clear."""
-
-
-class UnreachableError(ResolverError):
-    """No answer: DNS, refused connection, reset or timeout."""
-
-
-class TLSError(ResolverError):
-    """The server certificate was not accepted."""
-
-
-class ResponseFormatError(ResolverError):
-    """The answer was not in a shape this collection understands."""
-
-
-class UncertainWriteError(ResolverError):
-    """A write may or may not have taken effect; the caller must re-read to find out."""
+# An Authorization value pasted whole ("Bearer rk-..."): the scheme is ours to add.
+_BEARER_PREFIX = re.compile(r"^bearer\s+", re.IGNORECASE)
+# Values that are safe to quote back in a url message: a lower-case host name (with scheme, port, path). An API key
+# or password given as url does not look like this, and is then not quoted.
+_HOST_LIKE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:[a-z0-9-]{1,63}\.)+[a-z]{2,63}"
+                        r"(?::\d{1,5})?(?:/[a-z0-9._~/-]*)?$")
+_NOT_TLS = re.compile(r"(?i)wrong version number|record layer failure|packet length too long|unknown protocol")
 
 
 class RetryPolicy:
@@ -119,32 +88,96 @@ def parse_retry_after(value, now=None):
     return max(0.0, when.timestamp() - now)
 
 
+def redact(text, secrets):
+    """``text`` with every secret replaced, also as Python repr and JSON escape it (how exceptions quote values)."""
+    variants = set()
+    for secret in secrets:
+        if isinstance(secret, str) and secret.strip():
+            variants.update((secret, secret.strip(), repr(secret)[1:-1], json.dumps(secret)[1:-1]))
+    # Longest first, so that a secret inside another is not replaced half-way.
+    for variant in sorted(variants, key=len, reverse=True):
+        text = text.replace(variant, REDACTED)
+    return text
+
+
+def clean_credential(value, option):
+    """``value`` without surrounding whitespace (None when nothing is left); inner control characters refused.
+
+    ``echo "$KEY" | ansible-vault encrypt_string`` keeps the newline, which requests refuses in a header and
+    quotes whole in its error. The refusal here never quotes the value.
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if any(unicodedata.category(char) in ("Cc", "Cf") for char in value):
+        raise ConfigurationError("%s contains a control or invisible character (such as a line break, tab or "
+                                 "zero-width space) inside it; its value is not shown. Copy it again from its "
+                                 "source." % option)
+    return value or None
+
+
+def clean_api_key(value):
+    """The API key as it goes after "Bearer ": trimmed, with a pasted "Bearer " prefix removed."""
+    if value is None:
+        return None
+    value = clean_credential(_BEARER_PREFIX.sub("", value.strip()), "api_key")
+    if value is None:
+        return None
+    if not value.isascii() or re.search(r"\s", value):
+        raise ConfigurationError("api_key contains a space or a non-ASCII character inside it, which no API key "
+                                 "has; its value is not shown. Copy the key again.")
+    return value
+
+
 def is_loopback(host):
-    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
-        return True
+    """A loopback address, or a localhost name every address of which is loopback (a hosts entry can point
+    ``*.localhost`` anywhere, so the name alone proves nothing)."""
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        pass
+    if host not in ("localhost", "localhost.localdomain") and not host.endswith(".localhost"):
+        return False
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError):
+        return False
+    try:
+        return bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses)
     except ValueError:
         return False
 
 
-def check_url(url, allow_plain_http=False):
-    """Refuse a base URL that cannot work or would expose credentials; return it without a trailing slash."""
+def check_url(url, allow_plain_http=False, option="url"):
+    """Refuse a base URL that cannot work or would expose credentials; return it without a trailing slash.
+
+    A value is quoted back only when it looks like a host name: a secret given as url (url and api_key swapped)
+    must not end up in the message.
+    """
+    url = clean_credential(url, option)
     if not url:
         raise ConfigurationError("url is required: set the url option or the RESOLVER_URL environment variable "
                                  "(for example https://acme.resolver.com).")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError("url %r is not an http(s) URL: give the scheme and host, for example https://%s."
-                                 % (url, url.split("://")[-1].strip("/") or "acme.resolver.com"))
+        if _HOST_LIKE.match(url):
+            raise ConfigurationError("%s %r is not an http(s) URL: give the scheme and host, for example https://%s."
+                                     % (option, url, url.split("://")[-1].strip("/")))
+        raise ConfigurationError("%s is not an http(s) URL (it has no http:// or https:// scheme and host); its "
+                                 "value is not shown in case it is a secret.%s Give the base URL, for example "
+                                 "https://acme.resolver.com." % (option, " Did you swap url and api_key?"
+                                                                 if option == "url" else ""))
     if parts.username or parts.password:
-        raise ConfigurationError("url must not carry credentials; use api_key or username/password instead.")
+        raise ConfigurationError("%s must not carry credentials; use api_key or username/password instead." % option)
+    base = "%s://%s%s" % (parts.scheme, parts.netloc, parts.path)
     if parts.query or parts.fragment:
-        raise ConfigurationError("url %r must not have a query or fragment; give the base URL only." % url)
-    if parts.scheme == "http" and not is_loopback(parts.hostname) and not allow_plain_http:
+        raise ConfigurationError("%s must not have a query or fragment (not shown); give the base URL only, for "
+                                 "example %s." % (option, base))
+    if parts.scheme == "http" and not allow_plain_http and not is_loopback(parts.hostname):
         raise ConfigurationError(
-            "url %r uses plain http:// to a non-loopback host, so credentials would travel unencrypted. "
-            "Use https://, or set allow_plain_http: true if you really mean it." % url)
+            "%s %r uses plain http:// to a non-loopback host, so credentials would travel unencrypted (a name counts "
+            "as loopback only when every address it resolves to is). Use https://, or set allow_plain_http: true "
+            "if you really mean it." % (option, url))
     return url.rstrip("/")
 
 
@@ -154,12 +187,36 @@ def _tls_reason(exc):
     return match.group(1).strip().rstrip(",") if match else "the TLS handshake failed"
 
 
+def other_base_url(base_url):
+    """The base URL to suggest after a 404 on the first request: one /api removed (missing or doubled), or added."""
+    return base_url[:-len("/api")] if base_url.endswith("/api") else base_url + "/api"
+
+
+def describe_network_error(exc, timeout):
+    """A fixed phrase per kind of network failure: the exception's own text (URLs, headers) is never passed on."""
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return "no response within timeout=%ss" % timeout
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "connection timed out"
+    text = repr(exc)
+    if "NewConnectionError" in text or "Connection refused" in text:
+        return "connection refused or host unknown"
+    if "reset" in text.lower() or "aborted" in text.lower() or "RemoteDisconnected" in text:
+        return "connection closed by the server"
+    return "connection failed"
+
+
 class ResolverClient:
     """One keep-alive HTTP session to one Resolver environment, authenticated as one user in one org."""
 
     def __init__(self, url, api_key=None, api_key_header="authorization", username=None, password=None,
                  org_id=None, validate_certs=True, ca_path=None, timeout=30, allow_plain_http=False,
                  retry_policy=None, sleep=time.sleep, monotonic=time.monotonic):
+        api_key, password = clean_api_key(api_key), clean_credential(password, "password")
+        username = clean_credential(username, "username")
+        if api_key and re.match(r"(?i)https?://", api_key):
+            raise ConfigurationError("api_key looks like a URL (its value is not shown): did you swap url and "
+                                     "api_key? url is the Resolver address, api_key the key.")
         self.base_url = check_url(url, allow_plain_http)
         if api_key and (username or password):
             raise ConfigurationError("api_key cannot be combined with username/password: use either API-key "
@@ -185,11 +242,13 @@ class ResolverClient:
         self._monotonic = monotonic
         self._session_token = None
         self._session_obtained = None
+        # Token values this client has seen (issued tokens): redacted like the credentials.
+        self._seen_secrets = []
         # Set once Resolver has accepted the credential: a later 401/403 then means "not allowed".
         self.authenticated = False
 
-        self.session = requests.Session()
-        self.session.headers.update({"Accept": "application/json", "User-Agent": "resolver.scim-ansible"})
+        self.session = self._new_session(trust_env=True)
+        self._direct_session = None
         # Passed with every request: a Session-level setting loses to REQUESTS_CA_BUNDLE in requests.
         self.verify = ca_path if (ca_path and validate_certs) else bool(validate_certs)
         if not validate_certs:
@@ -207,12 +266,14 @@ class ResolverClient:
 
     @property
     def secrets(self):
-        return [s for s in (self.api_key, self.password, self._session_token) if s]
+        return [s for s in [self.api_key, self.password, self._session_token] + self._seen_secrets if s]
+
+    def remember_secret(self, secret):
+        """Redact ``secret`` (a token value Resolver returned) wherever this client redacts credentials."""
+        self._seen_secrets.append(secret)
 
     def redact(self, text):
-        for secret in self.secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+        return redact(text, self.secrets)
 
     def _auth_headers(self):
         if self.api_key:
@@ -243,8 +304,10 @@ class ResolverClient:
             raise AuthenticationError("Resolver refused the login of %s (403): the user may be locked or not "
                                       "allowed to use the API." % self.credential, 403)
         if response.status_code == 404:
-            raise AuthenticationError("Resolver says %s is not an active member of org %s."
-                                      % (self.credential, self.org_id), 404)
+            raise AuthenticationError("Resolver says %s is not an active member of org %s (HTTP 404 from POST "
+                                      "%s/user/authenticate). If the user and org are right, check the base URL: "
+                                      "try url: %s." % (self.credential, self.org_id, self.base_url,
+                                                        other_base_url(self.base_url)), 404)
         self._store_session(self._parse(response, "POST /user/authenticate"))
 
     def _renew_session(self):
@@ -295,6 +358,34 @@ class ResolverClient:
         response = self._send("GET", url, headers={"Authorization": "Bearer " + token}, absolute=True)
         return response.status_code
 
+    @staticmethod
+    def _new_session(trust_env):
+        session = requests.Session()
+        session.trust_env = trust_env
+        session.headers.update({"Accept": "application/json", "User-Agent": "resolver.scim-ansible"})
+        return session
+
+    def _session_for(self, url):
+        """Plain http:// carries the credential in clear, so it never goes through a proxy from the environment
+        (not even after a redirect, which is why the proxy is not merely overridden per request)."""
+        if not url.startswith("http://"):
+            return self.session
+        if self._direct_session is None:
+            self._direct_session = self._new_session(trust_env=False)
+        return self._direct_session
+
+    def _tls_error(self, exc, url):
+        where = url.split("?")[0]
+        if _NOT_TLS.search(str(exc)):
+            return TLSError("%s did not answer TLS: the server there speaks plain HTTP or another protocol. Check "
+                            "the scheme and port of url (https:// pointed at a plain-HTTP port?)." % where)
+        if self.verify is False:
+            return TLSError("TLS with %s failed (%s) although validate_certs is false, so the certificate is not the "
+                            "problem: check the scheme and port of url, and any proxy on the way."
+                            % (where, _tls_reason(exc)))
+        return TLSError("TLS verification of %s failed: %s. Point ca_path at the CA bundle that signed the server "
+                        "certificate, or set validate_certs: false (not recommended)." % (where, _tls_reason(exc)))
+
     def _send(self, method, path, json_body=None, headers=None, idempotent=True, absolute=False):
         url = path if absolute else self.base_url + path
         policy = self.retry_policy
@@ -303,15 +394,14 @@ class ResolverClient:
         while True:
             attempt += 1
             try:
-                response = self.session.request(method, url, json=json_body, headers=headers, verify=self.verify,
-                                                timeout=(min(10, self.timeout), self.timeout))
+                response = self._session_for(url).request(method, url, json=json_body, headers=headers,
+                                                          verify=self.verify,
+                                                          timeout=(min(10, self.timeout), self.timeout))
             except requests.exceptions.SSLError as exc:
-                raise TLSError("TLS verification of %s failed: %s. Point ca_path at the CA bundle that signed the "
-                               "server certificate, or set validate_certs: false (not recommended)."
-                               % (self.base_url if not absolute else url.split("?")[0], _tls_reason(exc)))
+                raise self._tls_error(exc, self.base_url if not absolute else url)
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 never_sent = isinstance(exc, requests.exceptions.ConnectTimeout) or "NewConnectionError" in repr(exc)
-                reason = self._describe_network_error(exc)
+                reason = describe_network_error(exc, self.timeout)
                 if not idempotent and not never_sent:
                     raise UncertainWriteError("%s %s got no answer (%s)" % (method, path, reason))
                 if attempt >= policy.attempts or self._monotonic() >= deadline:
@@ -319,6 +409,10 @@ class ResolverClient:
                                            % (self.base_url, method, path.split("?")[0], attempt, reason))
                 self._wait(policy.delay(attempt - 1), deadline)
                 continue
+            except Exception as exc:  # pylint: disable=broad-except
+                # Anything else (an invalid header or URL) may quote the request, credential included: keep the type.
+                raise ResolverError("%s %s could not be sent (%s); the error text is not shown because it may quote "
+                                    "a credential." % (method, path.split("?")[0], type(exc).__name__)) from None
             status = response.status_code
             if status not in RETRYABLE_STATUSES or (not idempotent and status != 429):
                 return response
@@ -331,21 +425,6 @@ class ResolverClient:
     def _wait(self, seconds, deadline):
         self._sleep(max(0.0, min(seconds, deadline - self._monotonic())))
 
-    def _describe_network_error(self, exc):
-        """A fixed phrase per kind of failure: the exception's own text (URLs, headers) is never passed on."""
-        if isinstance(exc, requests.exceptions.ReadTimeout):
-            reason = "no response within timeout=%ss" % self.timeout
-        elif isinstance(exc, requests.exceptions.ConnectTimeout):
-            reason = "connection timed out"
-        else:
-            text = repr(exc)
-            if "NewConnectionError" in text or "Connection refused" in text:
-                reason = "connection refused or host unknown"
-            elif "reset" in text.lower() or "aborted" in text.lower() or "RemoteDisconnected" in text:
-                reason = "connection closed by the server"
-            else:
-                reason = "connection failed"
-        return reason
 
     def _parse(self, response, what):
         try:
@@ -381,6 +460,12 @@ class ResolverClient:
                 "Resolver refused %s (HTTP %d) for %s: the credential is wrong, expired or revoked, or the user "
                 "is not allowed (SCIM tokens need an Administrator)%s." % (what, status, self.credential, suffix),
                 status)
+        if status == 404 and not self.authenticated:
+            # Nothing has worked yet, so the likeliest cause is the base URL, not the resource.
+            raise NotFoundError("%s: not found (HTTP 404)%s. Nothing has worked yet in this run, so the base URL is "
+                                "probably wrong: %s was tried, and Resolver serves the API either at the root or "
+                                "under /api; try url: %s." % (what, suffix, response.url.split("?")[0],
+                                                              other_base_url(self.base_url)), status)
         if status == 404:
             raise NotFoundError("%s: not found (HTTP 404)%s." % (what, suffix), status)
         if status in (400, 409, 422):

@@ -4,6 +4,7 @@
 """What every resolver.scim module shares: the connection options and the run/exit harness."""
 
 import os
+import traceback
 
 from ansible.module_utils.basic import AnsibleFallbackNotFound, AnsibleModule, missing_required_lib
 
@@ -13,9 +14,9 @@ from ansible_collections.resolver.scim.plugins.module_utils.client import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
     ResolverClient,
-    ResolverError,
+    redact,
 )
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import InputError
+from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError, ResolverError
 
 
 def env_fallback(*names, environ=None):
@@ -82,16 +83,31 @@ def build_api(module):
 
 
 def run_module(module, run):
-    """Call ``run(module, api) -> (changed, result, diff)`` and exit; expected failures become a clean fail_json."""
+    """Call ``run(module, api) -> (changed, result, diff)`` and exit; every failure becomes a clean fail_json.
+
+    An unexpected exception is reported too. Every traceback passed on (shown with ANSIBLE_DISPLAY_TRACEBACK or
+    -vvv) has every known secret redacted: left to itself, ansible-core would format the exception chain, whose
+    text (a refused header, a request body) may quote a credential.
+    """
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+    api = None
+
+    def fail(msg, **result):
+        secrets = set(module.no_log_values) | set(api.client.secrets if api else ())
+        module.fail_json(msg=redact(msg, secrets), exception=redact(traceback.format_exc(), secrets), **result)
+
     try:
-        changed, result, diff = run(module, build_api(module))
+        api = build_api(module)
+        changed, result, diff = run(module, api)
     except ResolverError as exc:
         # Some failures still carry facts the user must get (a new token that failed verification).
-        module.fail_json(msg=exc.message, **getattr(exc, "result", {}))
+        fail(exc.message, **getattr(exc, "result", {}))
     except InputError as exc:
-        module.fail_json(msg=str(exc))
+        fail(str(exc))
+    except Exception as exc:  # pylint: disable=broad-except
+        fail("Unexpected error (%s: %s); known secrets are redacted from this message. Please report it as a "
+             "resolver.scim bug." % (type(exc).__name__, exc))
     if diff is not None:
         result["diff"] = diff
     module.exit_json(changed=changed, **result)

@@ -4,8 +4,10 @@
 """A lock directory that serialises the runs changing one org's tokens (used by the org_lock module).
 
 ``mkdir`` is atomic on every POSIX file system (NFS included), so exactly one run creates the directory;
-the others wait. The directory holds ``owner.json`` so a waiting run can name the holder, and a lock left
-by a run that was killed is broken once it is older than ``stale_after`` seconds.
+the others wait. The directory holds ``owner.json``: the holder's host and the process of its run (the
+ansible-playbook process, with its start time so that a reused PID is not mistaken for it). A lock whose
+process is gone from this host is broken at once; a lock of another host only once it is older than
+``stale_after`` seconds.
 """
 
 import json
@@ -16,19 +18,95 @@ import time
 import uuid
 
 OWNER_FILE = "owner.json"
+# The commands whose process lives as long as the run: a module process ends with its task.
+ANSIBLE_PROGRAMS = frozenset(("ansible-playbook", "ansible", "ansible-pull", "ansible-console"))
+# Processes are read from here (Linux). Without it no process is recorded or judged: only stale_after counts.
+PROC = "/proc"
+# Breaking takes milliseconds; a guard older than this was left by a run killed while breaking.
+GUARD_STALE_SECONDS = 60
 
 
 class LockTimeout(Exception):
     """The lock was still held by another run when the wait ran out."""
 
 
+class LockError(Exception):
+    """The lock path cannot be used as a lock (for example a symbolic link)."""
+
+
+def process(pid):
+    """(parent PID, start time, argv) of a process on this host, or None when there is no such process.
+
+    A zombie (killed, not yet collected by its parent) counts as gone: it will never release a lock.
+    """
+    try:
+        state, parent_pid, start, argv = _proc_process(pid)
+    except (OSError, ValueError, IndexError):
+        return None
+    return None if state == "Z" else (parent_pid, start, argv)
+
+
+def _proc_process(pid):
+    with open(os.path.join(PROC, str(pid), "stat"), encoding="utf-8", errors="replace") as handle:
+        stat = handle.read()
+    # The command name in parentheses may hold spaces or parentheses: fields are counted after the last ")".
+    fields = stat.rsplit(")", 1)[1].split()
+    with open(os.path.join(PROC, str(pid), "cmdline"), "rb") as handle:
+        argv = [arg.decode("utf-8", "replace") for arg in handle.read().split(b"\0") if arg]
+    try:
+        with open(os.path.join(PROC, "sys", "kernel", "random", "boot_id"), encoding="utf-8") as handle:
+            boot = handle.read().strip()
+    except OSError:
+        boot = ""
+    # Field 3 is the state, 4 the parent PID, 22 the start time in clock ticks since boot.
+    return fields[0], int(fields[1]), "%s/%s" % (boot, fields[19]), argv
+
+
+def _is_ansible(argv):
+    # "python /usr/bin/ansible-playbook ..." or "/usr/bin/ansible-playbook ...".
+    return any(os.path.basename(arg) in ANSIBLE_PROGRAMS for arg in argv[:3])
+
+
+def run_process():
+    """(pid, start time) of the ansible process whose run this is, or None when there is none.
+
+    Walks up from this process to the first ansible command, then on through its parents with the same command
+    line: Ansible forks a worker per task, and only the process it forked from lives as long as the run. Under
+    ansible-runner (AWX) that is the ansible-playbook it started, which dies with the job.
+    """
+    pid = os.getpid()
+    found = None
+    while pid > 0:  # an ansible-playbook may be PID 1 of a container
+        current = process(pid)
+        if current is None:
+            break
+        parent_pid, start, argv = current
+        if found is not None and argv != found[2]:
+            break
+        if found is not None or _is_ansible(argv):
+            found = (pid, start, argv)
+        pid = parent_pid
+    return found[:2] if found else None
+
+
 def read_owner(path):
     """The holder's record, or None when the directory has no (complete) owner file yet."""
     try:
         with open(os.path.join(path, OWNER_FILE), encoding="utf-8") as handle:
-            return json.load(handle)
+            owner = json.load(handle)
     except (OSError, ValueError):
         return None
+    return owner if isinstance(owner, dict) else None
+
+
+def holder_is_gone(holder):
+    """Whether the holder's run is known to have ended: its process is no longer running on this host."""
+    if not holder or not isinstance(holder.get("pid"), int) or not holder.get("start"):
+        return False
+    if holder.get("host") != socket.gethostname() or not os.path.isdir(os.path.join(PROC, "self")):
+        return False
+    current = process(holder["pid"])
+    return current is None or current[1] != holder["start"]
 
 
 def _age(path, owner, now):
@@ -42,49 +120,134 @@ def _age(path, owner, now):
     return now - since
 
 
-def _break(path):
-    """Remove a stale lock. Renaming first means only one of several waiting runs removes it."""
-    doomed = "%s.stale-%s" % (path, uuid.uuid4().hex)
+def abandoned(path, holder, now, stale_after):
+    """Why the lock may be broken ("gone" or "stale"), or None while its holder may still be at work."""
+    if holder_is_gone(holder):
+        return "gone"
+    if _age(path, holder, now) > stale_after:
+        return "stale"
+    return None
+
+
+def _break(path, stale_after, clock):
+    """Remove an abandoned lock; return (holder, reason) when this run removed it, else None.
+
+    A guard directory lets one run at a time break, and the lock is judged again under it, so a run that
+    judged a lock abandoned never removes a lock that another run broke and took in the meantime.
+    """
+    guard = path + ".breaking"
     try:
+        os.mkdir(guard, 0o700)
+    except FileExistsError:
+        try:
+            if clock() - os.stat(guard).st_mtime > GUARD_STALE_SECONDS:
+                os.rmdir(guard)
+        except OSError:
+            pass  # another run finished breaking, or removed the left-over guard first
+        return None
+    try:
+        holder = read_owner(path)
+        reason = abandoned(path, holder, clock(), stale_after)
+        if reason is None or not os.path.isdir(path):
+            return None
+        doomed = "%s.broken-%s" % (path, uuid.uuid4().hex)
         os.rename(path, doomed)
-    except OSError:
-        return  # another run broke (or released) it first
-    shutil.rmtree(doomed, ignore_errors=True)
+        shutil.rmtree(doomed, ignore_errors=True)
+        return holder, reason
+    finally:
+        try:
+            os.rmdir(guard)
+        except FileNotFoundError:
+            pass  # judged left over by another run: it is gone either way
+
+
+def _open_directory(name, dir_fd=None, follow=True):
+    flags = os.O_RDONLY | os.O_DIRECTORY | (0 if follow else os.O_NOFOLLOW)
+    return os.open(name, flags, dir_fd=dir_fd)
+
+
+def make_parents(directory):
+    """Create the missing directories of ``directory``, each 0700 whatever the umask.
+
+    Directories that exist are used as they are (a symbolic link to a shared directory is the user's choice);
+    each one created here is opened without following links before it is used, so a link swapped in for it
+    is refused rather than followed.
+    """
+    existing, missing = directory, []
+    while not os.path.lexists(existing):
+        existing, name = os.path.split(existing)
+        missing.insert(0, name)
+    if not missing:
+        return
+    parent = _open_directory(existing)
+    try:
+        for name in missing:
+            try:
+                os.mkdir(name, 0o700, dir_fd=parent)
+            except FileExistsError:
+                pass  # another run created it at the same moment
+            child = _open_directory(name, dir_fd=parent, follow=False)
+            os.fchmod(child, 0o700)
+            os.close(parent)
+            parent = child
+    finally:
+        os.close(parent)
+
+
+def _write_owner(path, owner):
+    """Write the owner file into the directory just created, refusing a link swapped in for it."""
+    directory = _open_directory(path, follow=False)
+    try:
+        os.fchmod(directory, 0o700)
+        handle = os.open(OWNER_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600, dir_fd=directory)
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(owner, stream)
+    finally:
+        os.close(directory)
 
 
 def acquire(path, timeout, stale_after, description="", poll=0.5, clock=time.time, sleep=time.sleep):
-    """Create the lock directory, waiting up to ``timeout`` seconds; return (owner record, seconds waited,
-    records of the stale locks broken on the way)."""
-    parent = os.path.dirname(path)
-    if parent:
-        os.makedirs(parent, mode=0o700, exist_ok=True)
+    """Create the lock directory, waiting up to ``timeout`` seconds (0: one attempt).
+
+    Return (owner record, seconds waited, [(holder, reason), ...] of the abandoned locks broken on the way);
+    raise LockTimeout with the holder's record when the wait runs out.
+    """
+    path = os.path.abspath(path)
+    make_parents(os.path.dirname(path))
     started = clock()
     broken = []
     while True:
         try:
             os.mkdir(path, 0o700)
         except FileExistsError:
-            now = clock()
+            if os.path.islink(path):
+                raise LockError("%s is a symbolic link, not a lock directory; remove it." % path)
             holder = read_owner(path)
-            if _age(path, holder, now) > stale_after:
-                broken.append(holder)
-                _break(path)
-                continue
-            if now - started >= timeout:
+            if abandoned(path, holder, clock(), stale_after):
+                removed = _break(path, stale_after, clock)
+                if removed:
+                    broken.append(removed)
+                    continue
+            if clock() - started >= timeout:
                 raise LockTimeout(holder)
             sleep(poll)
             continue
-        owner = {"owner": uuid.uuid4().hex, "pid": os.getpid(), "host": socket.gethostname(),
+        run = run_process()
+        owner = {"owner": uuid.uuid4().hex, "host": socket.gethostname(),
+                 "pid": run[0] if run else os.getpid(), "start": run[1] if run else None,
                  "since": clock(), "description": description}
-        with open(os.path.join(path, OWNER_FILE), "w", encoding="utf-8") as handle:
-            json.dump(owner, handle)
+        try:
+            _write_owner(path, owner)
+        except OSError:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
         return owner, clock() - started, broken
 
 
 def release(path, owner):
     """Remove the lock if ``owner`` still holds it; return True when it was removed."""
     holder = read_owner(path)
-    if not holder or holder.get("owner") != owner:
+    if not holder or holder.get("owner") != owner or os.path.islink(path):
         return False
     shutil.rmtree(path, ignore_errors=True)
     return True

@@ -1,20 +1,23 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, resolver.scim contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Plan a whole org against its declared tokens with one token list: the role's planning step and drift check.
+"""Plan a whole org against its declared tokens with one token list, and judge what a changing run achieved.
 
-Each declared entry is decided by ``tokens.decide`` (the same code ``scim_token`` runs), so the role only calls
-``scim_token`` for entries that need action, and ``scim_token`` then reaches the same decision.
+Each declared entry is decided by ``tokens.decide`` (the same code ``scim_token`` runs). The plan carries the
+arguments of every call a converge makes (``issue``: the scim_token call that creates a token; ``revoke_ids``:
+what is revoked once the new value is stored), so the role only loops over what the plan returned.
+``outcome`` then takes what the run did (issued tokens, what the store holds afterwards) and says which tokens to
+revoke and what failed, and ``summary_lines`` / ``drift_report`` turn plans into what a person reads.
 """
 
 import hashlib
 import re
+import textwrap
 
+from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import (
-    PREVIOUS_CHOICES,
-    STATES,
-    TOKEN_LIFETIME_DAYS,
-    InputError,
+    DEFAULT_ROTATE_BEFORE_DAYS,
+    TOKEN_ENTRY_OPTIONS,
     check_days,
     check_name,
     current_token,
@@ -24,26 +27,52 @@ from ansible_collections.resolver.scim.plugins.module_utils.tokens import (
     normalize_domains,
 )
 
-ENTRY_KEYS = ("name", "email_domains", "state", "rotate_before_days", "previous")
-DEFAULT_ROTATE_BEFORE_DAYS = 30
+HANDOVER_DRIFT = "handover_pending"
 # The scim_token state that carries out each action, and the drift category the action stands for.
 MODULE_STATE = {"created": "present", "renewed": "present", "recreated": "present", "revoked": "present",
-                "rotated": "rotated", "healed": "rotated", "deleted": "absent"}
+                "rotated": "rotated", "healed": "rotated", "deleted": "absent", "handover": "present"}
 DRIFT_OF_ACTION = {"created": "missing", "renewed": "expiring", "recreated": "domain_mismatch",
-                   "healed": "unstored", "revoked": "superseded", "deleted": "extra"}
-DRIFT_CATEGORIES = ("missing", "expiring", "expired", "domain_mismatch", "unstored", "superseded", "extra")
+                   "healed": "unstored", "revoked": "superseded", "deleted": "extra", "handover": HANDOVER_DRIFT}
+# unknown_expiry: a current token whose list entry has neither an expiry nor a creation date; nothing a converge
+# can fix, so it is reported (and fails a drift check) instead of being trusted to live forever.
+DRIFT_CATEGORIES = ("missing", "expiring", "expired", "domain_mismatch", "unstored", "superseded", "extra",
+                    "unknown_expiry", "handover_pending")
+# A declared entry of the plan (the role's resolver_scim_tokens): a token's options and where its value is handed
+# over to the identity provider, by Microsoft Graph (entra) or by the user's own tasks (handover_tasks).
+PLAN_ENTRY_OPTIONS = dict(
+    TOKEN_ENTRY_OPTIONS,
+    entra=dict(type="dict", options=dict(service_principal_id=dict(type="str", required=True),
+                                         job_id=dict(type="str"))),
+    handover_tasks=dict(type="str"),
+)
+# Longest store key: with ".json" it stays far below the 255 bytes every common file system allows.
+MAX_STORE_KEY = 100
+SUMMARY_WIDTH = 100
+
+
+HASHED_KEY = re.compile(r"-[0-9a-f]{8}$")
 
 
 def store_key(name):
-    """A file-system-safe key for a token name; names that needed changing get a short hash against collisions."""
+    """A file-system-safe key for a token or org name; names that needed changing get a short hash against
+    collisions, and long names are shortened (the hash keeps them distinct).
+
+    A name that already ends like a hashed key ("-" and 8 hex digits) is hashed too, so that it cannot take the
+    key of another name ("okta?" is "okta_-<hash>"; a token named "okta_-<hash>" gets "okta_-<hash>-<hash>").
+    """
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", name).lstrip(".") or "_"
-    if safe != name:
-        safe += "-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+    if safe != name or len(safe) > MAX_STORE_KEY or HASHED_KEY.search(name):
+        safe = safe[:MAX_STORE_KEY - 9] + "-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
     return safe
 
 
 def validate_entries(entries, label="tokens"):
-    """Check every declared entry before any request; return them normalised (defaults filled in)."""
+    """Check every declared entry before any request; return them normalised, defaults filled in.
+
+    Types and choices are checked by Ansible from ``TOKEN_ENTRY_OPTIONS``; this adds what a spec cannot say:
+    unique names, domain normalisation and the day range. It also runs on entries a role passes through a
+    variable, which Ansible's suboption checks have not seen.
+    """
     if entries is None:
         entries = []
     if not isinstance(entries, list):
@@ -52,70 +81,180 @@ def validate_entries(entries, label="tokens"):
     for index, entry in enumerate(entries):
         where = "%s[%d]" % (label, index)
         if not isinstance(entry, dict):
-            raise InputError("%s must be a dict with keys %s; got %r." % (where, ", ".join(ENTRY_KEYS), entry))
-        unknown = sorted(set(entry) - set(ENTRY_KEYS))
+            raise InputError("%s must be a dict with keys %s; got %r." % (where, ", ".join(PLAN_ENTRY_OPTIONS), entry))
+        unknown = sorted(set(entry) - set(PLAN_ENTRY_OPTIONS))
         if unknown:
-            raise InputError("%s has unknown key(s) %s; accepted keys: %s." % (where, ", ".join(unknown), ", ".join(ENTRY_KEYS)))
+            raise InputError("%s has unknown key(s) %s; accepted keys: %s."
+                             % (where, ", ".join(unknown), ", ".join(PLAN_ENTRY_OPTIONS)))
         name = check_name(entry.get("name"), where + ".name")
         where = "%s (%s)" % (where, name)
         if name in seen:
             raise InputError("%s repeats the name %r of %s[%d]; each token name may be declared once."
                              % (where, name, label, seen[name]))
         seen[name] = index
-        state = entry.get("state") or "present"
-        if state not in STATES:
-            raise InputError("%s.state must be one of %s; got %r." % (where, ", ".join(STATES), state))
-        previous = entry.get("previous") or "revoke"
-        if previous not in PREVIOUS_CHOICES:
-            raise InputError("%s.previous must be one of %s; got %r." % (where, ", ".join(PREVIOUS_CHOICES), previous))
-        rotate_before_days = entry.get("rotate_before_days")
-        if rotate_before_days is None:
-            rotate_before_days = DEFAULT_ROTATE_BEFORE_DAYS
-        if isinstance(rotate_before_days, bool) or not isinstance(rotate_before_days, int):
-            raise InputError("%s.rotate_before_days must be a whole number of days from 0 to %d; got %r."
-                             % (where, TOKEN_LIFETIME_DAYS - 1, rotate_before_days))
-        check_days(rotate_before_days, where + ".rotate_before_days")
+        normalised = {"name": name}
+        for option in ("state", "previous"):
+            value = entry.get(option) or TOKEN_ENTRY_OPTIONS[option]["default"]
+            if value not in TOKEN_ENTRY_OPTIONS[option]["choices"]:
+                raise InputError("%s.%s must be one of %s; got %r."
+                                 % (where, option, ", ".join(TOKEN_ENTRY_OPTIONS[option]["choices"]), value))
+            normalised[option] = value
+        days = entry.get("rotate_before_days")
+        days = DEFAULT_ROTATE_BEFORE_DAYS if days is None else days
+        if isinstance(days, bool) or not isinstance(days, int):
+            raise InputError("%s.rotate_before_days must be a whole number of days from 0 to 729; got %r."
+                             % (where, days))
+        normalised["rotate_before_days"] = check_days(days, where + ".rotate_before_days")
         domains = entry.get("email_domains")
-        if state == "absent" and not domains:
+        if normalised["state"] == "absent" and not domains:
             domains = []
         else:
             if not isinstance(domains, list):
                 raise InputError("%s.email_domains must be a list of domains, for example [acme.com]; got %r."
                                  % (where, domains))
             domains = normalize_domains(domains, where + ".email_domains")
-        result.append({"name": name, "email_domains": domains, "state": state,
-                       "rotate_before_days": rotate_before_days, "previous": previous})
+        normalised["email_domains"] = domains
+        normalised["handover"] = _handover_target(entry, where, normalised["state"])
+        result.append(normalised)
     return result
 
 
-def _entry_plan(entry, tokens, now, stored, heal_unstored, rotate):
-    state = "rotated" if entry["name"] in rotate and entry["state"] != "absent" else entry["state"]
-    plan = decide(state, entry["name"], tokens, now, email_domains=entry["email_domains"],
+def _handover_target(entry, where, state):
+    """Where the entry's value goes: {"entra": {...}} or {"tasks": path}, or None."""
+    entra, tasks = entry.get("entra"), entry.get("handover_tasks")
+    if entra and tasks:
+        raise InputError("%s has both entra and handover_tasks; give one place to hand the token to." % where)
+    if (entra or tasks) and state == "absent":
+        raise InputError("%s is state=absent, so there is nothing to hand over; remove entra/handover_tasks." % where)
+    if entra:
+        if not isinstance(entra, dict) or not isinstance(entra.get("service_principal_id"), str) \
+                or not entra["service_principal_id"].strip():
+            raise InputError("%s.entra needs service_principal_id, the Object ID of the Entra ID enterprise app; "
+                             "got %r." % (where, entra))
+        return {"entra": {"service_principal_id": entra["service_principal_id"].strip(),
+                          "job_id": entra.get("job_id") or None}}
+    if tasks:
+        if not isinstance(tasks, str):
+            raise InputError("%s.handover_tasks must be the path of a task file; got %r." % (where, tasks))
+        return {"tasks": tasks}
+    return None
+
+
+def store_view(records, org_id):
+    """What the store holds per name, from the records a store read returned (never a value).
+
+    Returns {"held": {name: current token id}, "pending": {name: token id handed over but not finished},
+    "idp": {name: token id the identity provider was last given}, "problems": [...]}. A record of another org (two
+    hosts sharing a store key) or a second record of a name is reported and not used, so a stray copy can never
+    make a run replace the token an identity provider is using.
+    """
+    view = {"held": {}, "pending": {}, "idp": {}, "problems": []}
+    by_slot = {}
+    for record in records:
+        if not isinstance(record, dict) or not isinstance(record.get("name"), str):
+            view["problems"].append("a store record without a token name was ignored")
+            continue
+        source = record.get("source") or "the store record of %r" % record["name"]
+        if org_id is not None and record.get("org_id") not in (None, org_id):
+            view["problems"].append("%s belongs to org %s, not this org (%s); it was ignored. Give each org its own "
+                                    "resolver_scim_org." % (source, record.get("org_id"), org_id))
+            continue
+        slot = "pending" if record.get("status") == "pending" else "held"
+        by_slot.setdefault((slot, record["name"]), []).append((record, source))
+    for (slot, name), found in sorted(by_slot.items()):
+        if len(found) > 1:
+            view["problems"].append("%s hold token %r more than once; none of them was used. Remove the copies."
+                                    % (" and ".join(source for _record, source in found), name))
+            view[slot][name] = None
+            continue
+        record = found[0][0]
+        view[slot][name] = _int_or_none(record.get("token_id"))
+        if slot == "held" and "idp_token_id" in record:
+            view["idp"][name] = _int_or_none(record.get("idp_token_id"))
+    return view
+
+
+def _int_or_none(value):
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def held_ids(records, org_id):
+    """{name: token id} the store holds as current, and the problems found in its records (see store_view)."""
+    view = store_view(records, org_id)
+    return view["held"], view["problems"]
+
+
+def _issue_call(entry, action, check_mode):
+    """The scim_token arguments that carry out a creating action. Outside check mode the replaced tokens are
+    kept (previous: keep) until the new value is stored; in check mode the one call reports the whole change."""
+    return {"name": entry["name"], "email_domains": entry["email_domains"], "state": MODULE_STATE[action],
+            "rotate_before_days": entry["rotate_before_days"],
+            "previous": entry["previous"] if check_mode else "keep",
+            # A token handed to an identity provider is proven on Resolver's SCIM endpoint first.
+            "verify": bool(entry.get("handover"))}
+
+
+def _describe(target):
+    if target.get("entra"):
+        return "Entra ID (service principal %s)" % target["entra"]["service_principal_id"]
+    return "handover_tasks %s" % target["tasks"]
+
+
+def _entry_plan(entry, tokens, now, store, heal_unstored, rotate, check_mode):
+    name, target = entry["name"], entry.get("handover")
+    stored = store["held"] if store is not None else None
+    state = "rotated" if name in rotate and entry["state"] != "absent" else entry["state"]
+    plan = decide(state, name, tokens, now, email_domains=entry["email_domains"],
                   rotate_before_days=entry["rotate_before_days"], previous=entry["previous"])
     action, reason = plan.action, plan.reason
     current = plan.current
-    held = stored.get(entry["name"]) if stored is not None else None
-    if stored is not None and heal_unstored and current is not None and not plan.create and held != current.id:
+    revoke = [t.id for t in plan.revoke]
+    value_from = None
+    pending = store["pending"].get(name) if store is not None and target else None
+    if target and not plan.create and current is not None and pending == current.id:
+        # A run stopped between handing the new token over and finishing: resume it, never issue yet another.
+        action, value_from = "handover", "pending"
+        reason = ("the handover of token %s to %s did not finish: hand it over again, then finish"
+                  % (current.id, _describe(target)))
+    elif stored is not None and heal_unstored and current is not None and not plan.create and \
+            stored.get(name) != current.id:
+        held = stored.get(name)
         action = "healed"
         reason = ("the store holds no value for the live token %s" % current.id if held is None else
                   "the store holds token %s, not the live token %s" % (held, current.id))
         reason += ": issue a fresh token, store it, then revoke the others"
+        revoke = [t.id for t in named(tokens, name)]
+    elif target and store is not None and not plan.create and current is not None and \
+            store["idp"].get(name) != current.id:
+        given = store["idp"].get(name)
+        action, value_from = "handover", "current"
+        reason = ("%s was never given the live token %s" % (_describe(target), current.id) if given is None else
+                  "%s was last given token %s, not the live token %s" % (_describe(target), given, current.id))
     create = plan.create or action == "healed"
+    if target and create:
+        value_from = "issue"
     return dict(entry, action=action, reason=reason, create=create,
                 module_state=MODULE_STATE.get(action, entry["state"]),
                 current_token_id=current.id if current else None,
-                revoke_ids=[t.id for t in plan.revoke] if action != "healed" else [t.id for t in named(tokens, entry["name"])],
-                store="remove" if action == "deleted" else ("write" if create else None),
-                store_key=store_key(entry["name"]))
+                current_expires=iso(current.expires) if current else None,
+                revoke_ids=revoke,
+                issue=_issue_call(entry, action, check_mode) if create else None,
+                handover=dict(target, to=_describe(target), value_from=value_from) if value_from else None,
+                store="remove" if action == "deleted" else ("write" if create or value_from else None),
+                store_key=store_key(name))
 
 
-def plan_org(entries, tokens, now, stored=None, exclusive=False, heal_unstored=True, rotate=()):
+def plan_org(entries, tokens, now, stored=None, exclusive=False, heal_unstored=True, rotate=(), check_mode=False,
+             store=None):
     """Plan every declared entry and, with ``exclusive``, the removal of undeclared tokens.
 
-    ``stored`` maps token names to the token id the secret store holds, or is None when nothing is stored
-    (then nothing can be healed). Returns a dict: entries, actions, undeclared, drift, drifted, next_expiry.
+    ``store`` is a ``store_view`` of what the secret store holds; ``stored`` (token name to token id) is the short
+    form without pending handovers; with neither, nothing is stored (then nothing can be healed or handed over
+    again). Returns a dict: entries, actions, undeclared, drift, drifted, next_expiry, tokens.
     """
-    planned = [_entry_plan(entry, tokens, now, stored, heal_unstored, set(rotate)) for entry in entries]
+    if store is None and stored is not None:
+        store = {"held": stored, "pending": {}, "idp": {}}
+    planned = [_entry_plan(entry, tokens, now, store, heal_unstored, set(rotate), check_mode) for entry in entries]
     declared = {entry["name"] for entry in entries}
     ordered = sorted(tokens, key=lambda t: (t.name, t.sort_key()))
     undeclared = [t for t in ordered if t.name not in declared]
@@ -124,10 +263,10 @@ def plan_org(entries, tokens, now, stored=None, exclusive=False, heal_unstored=T
             ids = [t.id for t in undeclared if t.name == name]
             planned.append({"name": name, "email_domains": [], "state": "absent", "rotate_before_days": 0,
                             "previous": "revoke", "action": "deleted", "create": False, "module_state": "absent",
-                            "reason": "token(s) %s named %r are not declared and resolver_scim_exclusive is true"
+                            "reason": "token(s) %s named %r are not declared, and exclusive is set"
                             % (", ".join(str(i) for i in ids), name),
-                            "current_token_id": None, "revoke_ids": ids, "store": "remove",
-                            "store_key": store_key(name)})
+                            "current_token_id": None, "current_expires": None, "revoke_ids": ids, "issue": None,
+                            "handover": None, "store": "remove", "store_key": store_key(name)})
 
     drift = dict((category, []) for category in DRIFT_CATEGORIES)
     for entry in planned:
@@ -139,6 +278,12 @@ def plan_org(entries, tokens, now, stored=None, exclusive=False, heal_unstored=T
             drift["expired"].append({"name": token.name, "token_id": token.id, "expires": iso(token.expires)})
 
     currents = [current_token(named(tokens, entry["name"]), now) for entry in entries if entry["state"] != "absent"]
+    for token in currents:
+        if token is not None and token.expires is None:
+            drift["unknown_expiry"].append({
+                "name": token.name, "token_id": token.id,
+                "reason": "Resolver lists token %s without an expiry or creation date, so its renewal cannot be "
+                          "planned; rotate it, and check docs/api-assumptions.md" % token.id})
     expiries = [t.expires for t in currents if t is not None and t.expires is not None]
     actions = [entry for entry in planned if entry["action"] != "none"]
     return {
@@ -146,8 +291,242 @@ def plan_org(entries, tokens, now, stored=None, exclusive=False, heal_unstored=T
         "actions": actions,
         "undeclared": [t.as_dict(now) for t in undeclared],
         "drift": drift,
-        # Drift means exactly "a converge would change something".
-        "drifted": bool(actions),
+        # Drift means "a converge would change something", or a token whose expiry nobody can tell.
+        "drifted": bool(actions) or bool(drift["unknown_expiry"]),
         "next_expiry": iso(min(expiries)) if expiries else None,
         "tokens": [t.as_dict(now) for t in ordered],
     }
+
+
+def _issued_by_name(issued):
+    """The scim_token results of a run's issue loop, by token name (a registered loop, or its results list)."""
+    results = issued.get("results", []) if isinstance(issued, dict) else (issued or [])
+    return {result["item"]["name"]: result for result in results
+            if isinstance(result, dict) and isinstance(result.get("item"), dict) and not result.get("skipped")}
+
+
+def store_items(plan, issued, org, org_id):
+    """What the store must write after the issue step: one record per new token (the value included). A token
+    that goes to an identity provider is written as ``pending`` under its own key until the handover finished."""
+    items = []
+    for entry in plan["actions"]:
+        result = _issued_by_name(issued).get(entry["name"])
+        if result is None or result.get("failed") or not result.get("token"):
+            continue
+        pending = entry.get("handover") is not None
+        items.append({"name": entry["name"], "key": entry["store_key"] + (".pending" if pending else ""),
+                      "token": result["token"], "token_id": result["token_id"],
+                      "email_domains": result.get("email_domains") or [], "expires": result.get("expires"),
+                      "org": org, "org_id": org_id, "status": "pending" if pending else "current"})
+    return items
+
+
+def handover_items(plan, issued, store, scim_url, org, org_id):
+    """The handovers to run, after the store was read back: a new token only once the store holds it as pending
+    (so its value is never only in memory), a resumed or adopted one from the store. No value is included: the
+    handover step takes a new token's value from the issue result and any other from the store."""
+    items = []
+    by_name = _issued_by_name(issued)
+    for entry in plan["actions"]:
+        handover = entry.get("handover")
+        if not handover:
+            continue
+        item = {"name": entry["name"], "key": entry["store_key"], "value_from": handover["value_from"],
+                "to": handover["to"], "entra": handover.get("entra"), "tasks": handover.get("tasks"),
+                "scim_url": scim_url, "org": org, "org_id": org_id, "email_domains": entry["email_domains"],
+                "previous_idp_token_id": store["idp"].get(entry["name"])}
+        if handover["value_from"] == "issue":
+            result = by_name.get(entry["name"]) or {}
+            if result.get("failed") or not result.get("token") or store["pending"].get(entry["name"]) != result.get("token_id"):
+                continue
+            item.update(token_id=result["token_id"], expires=result.get("expires"))
+        else:
+            item.update(token_id=entry["current_token_id"], expires=entry["current_expires"])
+        items.append(item)
+    return items
+
+
+def _failure(name, step, msg):
+    return {"name": name, "step": step, "msg": msg, "message": "%s (%s): %s" % (name, step, msg)}
+
+
+def outcome(plan, issued, stored_after, store_error=None, check_mode=False, handover_failures=()):
+    """Judge a changing run after the issue, store and handover steps; nothing here has seen a token value.
+
+    ``issued``: the registered scim_token loop. ``stored_after``: a ``store_view`` (or {name: token id}) of what
+    the store holds now, read back after writing. ``handover_failures``: {name, step, msg} of the handovers that
+    failed. Returns revoke_ids (the replaced tokens whose successor is stored as current and, where it goes to an
+    identity provider, handed over; the undeclared and deleted ones; and every new token the store did not take:
+    its value is lost, so it must not stay live) and failures, one per token name and step, never a value.
+    In check mode the issue calls already reported the whole change of their entries.
+    """
+    view = stored_after if "held" in (stored_after or {}) else {"held": stored_after or {}, "pending": {}, "idp": {}}
+    by_name = _issued_by_name(issued)
+    handed = dict((f["name"], f) for f in handover_failures)
+    revoke, failures = [], []
+    for entry in plan["actions"]:
+        name, handover = entry["name"], entry.get("handover")
+        if not entry["create"] and not handover:
+            revoke.extend(entry["revoke_ids"])
+            continue
+        new_id = entry["current_token_id"]
+        if entry["create"]:
+            result = by_name.get(name)
+            if result is None:
+                failures.append(_failure(name, "issue", "no token was issued"))
+                continue
+            new_id = result.get("token_id") if result.get("token") else None
+            if result.get("failed"):
+                failures.append(_failure(name, "issue", result.get("msg") or "scim_token failed"))
+                if new_id is not None:
+                    revoke.append(new_id)  # issued but unverified: the token it was to replace stays live
+                continue
+            if check_mode:
+                continue
+            if new_id is None:
+                failures.append(_failure(name, "issue", "scim_token returned no new token"))
+                continue
+            stored_id = view["pending" if handover else "held"].get(name)
+            if handover and view["held"].get(name) == new_id:
+                stored_id = new_id  # already finished
+            if stored_id != new_id:
+                failures.append(_failure(name, "store", "the store did not take new token %s%s, so it was revoked and "
+                                         "token(s) %s stay live" % (new_id, " (%s)" % store_error if store_error else "",
+                                                                    ", ".join(str(i) for i in entry["revoke_ids"])
+                                                                    or "(none)")))
+                revoke.append(new_id)
+                continue
+        if check_mode:
+            continue
+        if handover:
+            if name in handed:
+                failed = handed[name]
+                failures.append(_failure(name, failed.get("step") or "handover", "%s; token %s stays pending and the "
+                                         "token(s) it replaces stay live, so the next run resumes the handover"
+                                         % (failed.get("msg") or "the handover failed", new_id)))
+                continue
+            if view["held"].get(name) != new_id or view["idp"].get(name) != new_id:
+                failures.append(_failure(name, "finish", "the store does not record token %s as current and handed "
+                                         "over; the next run resumes the handover" % new_id))
+                continue
+        revoke.extend(entry["revoke_ids"])
+    return {"revoke_ids": sorted(set(revoke)), "failures": failures}
+
+
+def postcondition(final_plan):
+    """Failures when the plan made after a changing run still has work left (it should have none)."""
+    return [_failure(entry["name"], "final plan", "still %s after the run: %s" % (entry["action"], entry["reason"]))
+            for entry in final_plan["actions"]]
+
+
+def _wrapped(text, indent):
+    return textwrap.wrap(text, SUMMARY_WIDTH, initial_indent=indent, subsequent_indent=indent + "    ",
+                         break_on_hyphens=False) or [indent]
+
+
+def summary_lines(orgs, check_mode=False):
+    """The per-org summary a person reads, at most SUMMARY_WIDTH columns wide, never a value.
+
+    ``orgs``: a list of {org, plan, final (the plan after the run, or None), failures, error} in play order.
+    Every action is listed with its reason; a replacement says which tokens it revoked.
+    """
+    lines = []
+    for org in orgs:
+        name = org["org"]
+        failures = org.get("failures") or []
+        if org.get("plan") is None:
+            lines.extend(_wrapped("%s: FAILED - %s" % (name, org.get("error") or "see the failed task above"), ""))
+            continue
+        plan, final = org["plan"], org.get("final") or org["plan"]
+        error = org.get("error") if not failures else None
+        unchanged = [e["name"] for e in plan["entries"] if e["action"] == "none"]
+        state = ("FAILED" if failures or error else
+                 ("would change" if check_mode else "changed") if plan["actions"] else "unchanged")
+        head = "%s: %s; %d declared, %d unchanged; next expiry %s" % (
+            name, state, len([e for e in plan["entries"] if e["state"] != "absent" or e["action"] == "none"]),
+            len(unchanged), (final.get("next_expiry") or "-")[:10])
+        lines.extend(_wrapped(head, ""))
+        for entry in plan["actions"]:
+            revoked = entry["revoke_ids"]
+            detail = "%s %s: %s" % (entry["action"], entry["name"], entry["reason"])
+            if entry.get("handover") and entry["action"] != "handover":
+                detail += "; hand it to %s" % entry["handover"]["to"]
+            if (entry["create"] or entry.get("handover")) and revoked:
+                detail += "; then revoke %s" % ", ".join(str(i) for i in revoked)
+            lines.extend(_wrapped(detail, "  "))
+        # The failed task above carries each message; the summary names what failed, once.
+        for failure in failures:
+            lines.extend(_wrapped("FAILED %s at the %s step" % (failure["name"], failure["step"]), "  "))
+        if error:
+            lines.extend(_wrapped("FAILED: %s" % error, "  "))
+    if check_mode:
+        lines.append("(check mode: what a converge would do; nothing was changed)")
+    return lines
+
+
+def drift_report(orgs, generated):
+    """The drift report of all orgs as data (written with to_nice_json): valid whatever failed.
+
+    ``orgs``: a list of {org, plan, error, exclusive}; an org whose plan failed carries its error message.
+    """
+    report = {"generated": generated, "drifted": False, "orgs": {}}
+    for org in orgs:
+        if org.get("error") is not None or org.get("plan") is None:
+            report["orgs"][org["org"]] = {"org": org["org"], "error": org.get("error") or "the org could not be read"}
+            report["drifted"] = True
+            continue
+        plan = org["plan"]
+        report["orgs"][org["org"]] = {
+            "org": org["org"],
+            "org_name": (plan.get("membership") or {}).get("org_name"),
+            "drifted": plan["drifted"],
+            "drift": plan["drift"],
+            "next_expiry": plan["next_expiry"],
+            "unmanaged": [] if org.get("exclusive") else sorted({t["name"] for t in plan["undeclared"]}),
+        }
+        report["drifted"] = report["drifted"] or plan["drifted"]
+    return report
+
+
+def drift_lines(report):
+    """The drift report as lines of at most SUMMARY_WIDTH columns: one line per org, one per finding."""
+    lines = []
+    for name, org in report["orgs"].items():
+        if "error" in org:
+            lines.extend(_wrapped("%s: ERROR - %s" % (name, org["error"]), ""))
+            continue
+        found = [category for category in DRIFT_CATEGORIES if org["drift"].get(category)]
+        state = "DRIFTED (%s)" % ", ".join(found) if org["drifted"] else "no drift"
+        head = "%s: %s; next expiry %s" % (name, state, (org["next_expiry"] or "-")[:10])
+        if org["unmanaged"]:
+            head += "; unmanaged: %s" % ", ".join(org["unmanaged"])
+        lines.extend(_wrapped(head, ""))
+        for category in found:
+            for item in org["drift"][category]:
+                text = item.get("reason") or "token %s expired %s" % (item.get("token_id"), item.get("expires"))
+                lines.extend(_wrapped("%s %s: %s" % (category, item["name"], text), "  "))
+    return lines
+
+
+def shared_orgs(hosts):
+    """Hosts that would manage the same Resolver org or write the same store location.
+
+    ``hosts``: {host: {"org_key": "<api url>#<org id>", "store": "<store location>"}} for the hosts whose plan
+    ran. Returns {host: message} for every host that shares either with another; each message names them all.
+    """
+    problems = {}
+    for field, what in (("org_key", "Resolver org"), ("store", "token store location")):
+        groups = {}
+        for host, facts in hosts.items():
+            if facts.get(field):
+                groups.setdefault(facts[field], []).append(host)
+        for value, members in groups.items():
+            if len(members) < 2:
+                continue
+            shown = value.replace("#", " org ") if field == "org_key" else value
+            for host in members:
+                problems.setdefault(host, []).append(
+                    "hosts %s manage the same %s (%s): their converges would replace each other's tokens. Give "
+                    "each org one inventory host (and each host its own resolver_scim_org and credential)."
+                    % (", ".join(sorted(members)), what, shown))
+    return dict((host, " ".join(messages)) for host, messages in problems.items())

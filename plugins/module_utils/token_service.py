@@ -3,24 +3,21 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Carry out a token plan against Resolver safely: create first, verify, revoke last; recover lost creates."""
 
-from ansible_collections.resolver.scim.plugins.module_utils.client import ResolverError, UncertainWriteError
+from ansible_collections.resolver.scim.plugins.module_utils.errors import (
+    ResolverError,
+    TokenRunFailed,
+    UncertainWriteError,
+)
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import fingerprint, iso, named
 
 
-class TokenRunFailed(ResolverError):
-    """The run must fail, but what it learned (a new token that failed verification) is returned too."""
-
-    def __init__(self, message, result=None):
-        super().__init__(message)
-        self.result = result or {}
-
-
 def default_scim_url(base_url):
-    """The SCIM 2.0 base for a Core API base URL: a trailing /api removed, /scim/v2 added."""
+    """The SCIM connector base URL Resolver documents for identity providers, ``<env URL>/scim/``, for a Core API
+    base URL (a trailing /api removed). ``/scim/v2/`` is a tolerated variant that users set with scim_url."""
     base = base_url.rstrip("/")
     if base.endswith("/api"):
         base = base[:-len("/api")]
-    return base + "/scim/v2"
+    return base + "/scim/"
 
 
 def create_token_once(api, membership_id, name, email_domains, known_ids):
@@ -63,7 +60,7 @@ def current_fields(token, now):
     return fields
 
 
-def execute(api, plan, name, email_domains, now, check_mode, membership_id=None, verify_url=None, tokens=()):
+def execute_token_plan(api, plan, name, email_domains, now, check_mode, membership_id=None, verify_url=None, tokens=()):
     """Carry out ``plan``; return (result, diff). In check mode nothing is sent but the decision is the same."""
     mine = named(tokens, name)
     before = {"name": name, "tokens": [token_view(t, now) for t in mine]}

@@ -1,11 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, resolver.scim contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""SCIM token model and decision logic: pure functions, no I/O, shared by every module and the role."""
+"""SCIM token model and decision logic: pure functions, no I/O, shared by every module (and so by the role)."""
 
 import datetime
 import hashlib
+import math
 import re
+
+from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError
 
 STATES = ("present", "absent", "rotated")
 RECREATE_CHOICES = ("on_change", "never")
@@ -13,12 +16,18 @@ PREVIOUS_CHOICES = ("revoke", "keep")
 # Resolver tokens live two years; renewing earlier than that would renew on every run.
 TOKEN_LIFETIME_DAYS = 730
 MAX_NAME_LENGTH = 255
+DEFAULT_ROTATE_BEFORE_DAYS = 30
+# One declared token: scim_token's own options, and the suboptions of scim_token_plan's tokens (the role's
+# resolver_scim_tokens entries). Ansible checks types and choices from it; org_plan.validate_entries the rest.
+TOKEN_ENTRY_OPTIONS = dict(
+    name=dict(type="str", required=True),
+    email_domains=dict(type="list", elements="str"),
+    state=dict(type="str", choices=list(STATES), default="present"),
+    rotate_before_days=dict(type="int", default=DEFAULT_ROTATE_BEFORE_DAYS),
+    previous=dict(type="str", choices=list(PREVIOUS_CHOICES), default="revoke"),
+)
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _TLD = re.compile(r"^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
-
-
-class InputError(ValueError):
-    """A bad option value, found before any request; the message names the option and what is accepted."""
 
 
 def normalize_domains(values, option="email_domains"):
@@ -106,9 +115,11 @@ class ScimToken:
         return self.expires is None or self.expires > now
 
     def days_to_expiry(self, now):
+        """Days left, to the nearest day: a new two-year token says 730 whether read just before or after it was
+        made. Decisions compare exact times, never this number."""
         if self.expires is None:
             return None
-        return int((self.expires - now).total_seconds() // 86400)
+        return int(math.floor((self.expires - now).total_seconds() / 86400 + 0.5))
 
     def sort_key(self):
         epoch = datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
@@ -174,7 +185,7 @@ def _supersede(old, previous):
     return {"keep": old} if previous == "keep" else {"revoke": old}
 
 
-def decide(state, name, tokens, now, email_domains=None, rotate_before_days=30, recreate="on_change",
+def decide(state, name, tokens, now, email_domains=None, rotate_before_days=DEFAULT_ROTATE_BEFORE_DAYS, recreate="on_change",
            previous="revoke", token_id=None):
     """Decide what ``scim_token`` must do for one token name, given every token of the org.
 

@@ -13,8 +13,13 @@ description:
     token. The role C(resolver.scim.scim_tokens) locks an org only when its plan has something to do, and plans
     again under the lock.
   - Creating a directory is atomic, also on NFS, so exactly one run holds the lock. The others wait up to
-    O(timeout) seconds and then fail with the holder's process, host and start time.
-  - A lock older than O(stale_after) seconds (left by a run that was killed) is broken, with a warning.
+    O(timeout) seconds and then fail with the holder's process, host and start time; with O(wait=false) they do
+    not wait and get RV(acquired=false) and the holder instead.
+  - The lock records the host and the process of the run that holds it (the C(ansible-playbook) process, with
+    its start time, so that a reused process ID does not count). A lock whose process is no longer running on
+    this host (a run that was killed) is broken at once, with a warning.
+  - A lock of another host cannot be checked that way; it is broken, with a warning, once it is older than
+    O(stale_after) seconds.
   - The lock only protects runs that share the file system of O(path). Runs on different machines (AWX execution
     nodes) need a shared O(path) or must not run at the same time (AWX job templates do not by default).
   - Talks to no API; it is not in the C(resolver.scim.resolver) action group.
@@ -22,7 +27,10 @@ author:
   - resolver.scim maintainers (@resolver-scim)
 options:
   path:
-    description: The lock directory, for example C(~/.resolver-scim/tokens/acme-prod.lock). Its parent is created.
+    description:
+      - The lock directory, for example C(~/.resolver-scim/tokens/acme-prod.lock).
+      - Missing parent directories are created with mode C(0700) whatever the umask. A symbolic link as O(path)
+        is refused.
     type: path
     required: true
   state:
@@ -36,12 +44,25 @@ options:
         was broken as stale and taken by another run) is left alone.
     type: str
   timeout:
-    description: Seconds to wait for another run to release the lock.
+    description:
+      - Seconds to wait for another run to release the lock. V(0) tries once and fails if the lock is held.
+      - Not used with O(wait=false).
     type: int
     default: 900
+  wait:
+    description:
+      - V(false) tries once and does not fail when another run holds the lock; RV(acquired) is V(false) and
+        RV(holder) names that run. A caller that locks several orgs in turn uses it to come back to a busy org
+        later instead of waiting while it holds another org's lock, which could deadlock with a run that
+        locks the same orgs in another order.
+      - A lock left by a dead run is broken first (see O(stale_after)), also with V(false).
+    type: bool
+    default: true
   stale_after:
-    description: Seconds after which a lock is taken to be left by a dead run and broken. Keep it above the longest
-      run you expect.
+    description:
+      - Seconds after which a lock of another host is taken to be left by a dead run and broken. Keep it above
+        the longest run you expect.
+      - A lock of this host whose run is no longer running is broken at once, whatever its age.
     type: int
     default: 3600
   description:
@@ -52,17 +73,35 @@ attributes:
   check_mode:
     description: In check mode nothing is locked; nothing is changed that a lock would protect.
     support: full
+    details: RV(acquired) is V(true) and RV(owner) empty.
   diff_mode:
     description: A lock is not state; there is nothing to diff.
     support: none
 notes:
   - The module never reports a change, because a run removes its lock before it ends; only its warnings tell.
+  - Processes are read from C(/proc) (Linux, including execution environments). Where there is none (macOS), and
+    for runs whose modules do not run under an C(ansible-playbook) (or C(ansible), C(ansible-pull),
+    C(ansible-console)) process on the host of O(path), no process is recorded and a lock is broken only after
+    O(stale_after).
+  - The host is known by its host name. Containers that share O(path) must have distinct host names (the
+    default for containers and Kubernetes pods), since a process ID means nothing in another container.
 seealso:
   - module: resolver.scim.scim_token_plan
   - module: resolver.scim.scim_token
 """
 
 EXAMPLES = r"""
+- name: Take the org's lock only if it is free
+  resolver.scim.org_lock:
+    path: "~/.resolver-scim/tokens/{{ inventory_hostname }}.lock"
+    wait: false
+  register: org_lock
+
+- name: Say who is busy with the org
+  ansible.builtin.debug:
+    msg: "{{ inventory_hostname }} is busy: {{ org_lock.holder }}"
+  when: not org_lock.acquired
+
 - name: Change the org's tokens one run at a time
   block:
     - name: Lock the org
@@ -84,8 +123,19 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+acquired:
+  description: Whether this run holds the lock now. V(false) only with O(wait=false).
+  returned: state is locked
+  type: bool
+  sample: true
+holder:
+  description: The run that holds the lock (process, host, description, since when), when RV(acquired) is V(false).
+  returned: state is locked and acquired is false
+  type: str
+  sample: "pid 4242 on awx-node-2 (Converge (acme-prod)), since 2026-11-28T12:00:00Z"
 owner:
-  description: Identifies this run's hold on the lock; pass it to O(state=unlocked). Empty in check mode.
+  description: Identifies this run's hold on the lock; pass it to O(state=unlocked). Empty in check mode and when
+    RV(acquired) is V(false).
   returned: state is locked
   type: str
   sample: 6f1c0b0e6a2d4c1e9f3b8a7d5c4e2f10
@@ -113,6 +163,7 @@ ARGUMENT_SPEC = dict(
     state=dict(type="str", choices=["locked", "unlocked"], default="locked"),
     owner=dict(type="str", no_log=False),
     timeout=dict(type="int", default=900),
+    wait=dict(type="bool", default=True),
     stale_after=dict(type="int", default=3600),
     description=dict(type="str", default=""),
 )
@@ -135,6 +186,12 @@ def _iso(seconds):
         return "an unknown time"
 
 
+BROKEN = {
+    "gone": "Broke the lock %s of a run that is no longer running: %s.",
+    "stale": "Broke the lock %s, older than stale_after, of a run on another host that may have died: %s.",
+}
+
+
 def run(module):
     params = module.params
     for option in ("timeout", "stale_after"):
@@ -146,19 +203,25 @@ def run(module):
         released = False if module.check_mode else org_lock.release(params["path"], params["owner"])
         return {"changed": False, "released": released}
     if module.check_mode:
-        return {"changed": False, "owner": "", "waited": 0.0}
+        return {"changed": False, "acquired": True, "owner": "", "waited": 0.0}
+    timeout = params["timeout"] if params["wait"] else 0
     try:
-        owner, waited, broken = org_lock.acquire(params["path"], params["timeout"], params["stale_after"],
+        owner, waited, broken = org_lock.acquire(params["path"], timeout, params["stale_after"],
                                                  description=params["description"])
     except org_lock.LockTimeout as exc:
+        if not params["wait"]:
+            return {"changed": False, "acquired": False, "owner": "", "waited": 0.0,
+                    "holder": held_since(exc.args[0])}
         module.fail_json(msg="%s is still locked by %s after waiting %s seconds. If that run is no longer alive, "
                              "remove the directory %s."
                              % (params["path"], held_since(exc.args[0]), params["timeout"], params["path"]))
+    except org_lock.LockError as exc:
+        module.fail_json(msg="Cannot use the lock: %s" % exc)
     except OSError as exc:
         module.fail_json(msg="Cannot create the lock %s: %s." % (params["path"], exc.strerror))
-    for holder in broken:
-        module.warn("Broke a stale lock %s held by %s." % (params["path"], held_since(holder)))
-    return {"changed": False, "owner": owner["owner"], "waited": round(waited, 3)}
+    for holder, reason in broken:
+        module.warn(BROKEN[reason] % (params["path"], held_since(holder)))
+    return {"changed": False, "acquired": True, "owner": owner["owner"], "waited": round(waited, 3)}
 
 
 def main():

@@ -77,8 +77,12 @@ options:
     default: false
   scim_url:
     description:
-      - Base URL of Resolver's SCIM 2.0 service, used by O(verify).
-      - Defaults to O(url) with a trailing C(/api) removed, plus C(/scim/v2).
+      - Base URL of Resolver's SCIM 2.0 service, used by O(verify), which checks the token with
+        C(GET <scim_url>/Users?count=1).
+      - Defaults to O(url) with a trailing C(/api) removed, plus C(/scim/), the SCIM connector base URL Resolver
+        documents for identity providers (for example C(https://acme.resolver.com/scim/)).
+      - Set it when your deployment serves SCIM elsewhere, for example C(https://acme.resolver.com/scim/v2/). A
+        verification that gets HTTP 404 names the URL it tried.
     type: str
   org_membership_id:
     description:
@@ -204,10 +208,10 @@ expires:
   type: str
   sample: "2028-11-28T12:00:00Z"
 days_to_expiry:
-  description: Whole days until the current token expires.
+  description: Days until the current token expires, to the nearest day (730 for a new token).
   returned: always
   type: int
-  sample: 729
+  sample: 730
 previous_token_ids:
   description:
     - Tokens that the new token replaced or that were superseded, revoked (O(previous=revoke)) or kept
@@ -224,18 +228,15 @@ diff:
            "after": {"name": "okta", "tokens": [{"id": 1043, "fingerprint": "sha256:0a1b2c3d4e5f"}]}}
 """
 
+import copy
+
 from ansible_collections.resolver.scim.plugins.module_utils.client import check_url
+from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError, TokenRunFailed
 from ansible_collections.resolver.scim.plugins.module_utils.module import resolver_module, run_module
-from ansible_collections.resolver.scim.plugins.module_utils.token_service import (
-    TokenRunFailed,
-    default_scim_url,
-    execute,
-)
+from ansible_collections.resolver.scim.plugins.module_utils.token_service import default_scim_url, execute_token_plan
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import (
-    PREVIOUS_CHOICES,
     RECREATE_CHOICES,
-    STATES,
-    InputError,
+    TOKEN_ENTRY_OPTIONS,
     check_days,
     check_name,
     decide,
@@ -244,12 +245,8 @@ from ansible_collections.resolver.scim.plugins.module_utils.tokens import (
 )
 
 ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    email_domains=dict(type="list", elements="str"),
-    state=dict(type="str", choices=list(STATES), default="present"),
-    rotate_before_days=dict(type="int", default=30),
+    copy.deepcopy(TOKEN_ENTRY_OPTIONS),
     recreate=dict(type="str", choices=list(RECREATE_CHOICES), default="on_change"),
-    previous=dict(type="str", choices=list(PREVIOUS_CHOICES), default="revoke"),
     verify=dict(type="bool", default=False),
     scim_url=dict(type="str"),
     org_membership_id=dict(type="int"),
@@ -274,7 +271,8 @@ def validated(params, base_url):
                          % state)
     verify_url = None
     if params["verify"]:
-        verify_url = check_url(params["scim_url"]) if params["scim_url"] else default_scim_url(base_url)
+        verify_url = (check_url(params["scim_url"], option="scim_url") if params["scim_url"]
+                      else default_scim_url(base_url))
     return domains, verify_url
 
 
@@ -288,8 +286,8 @@ def run(module, api):
                   previous=params["previous"], token_id=params["token_id"])
     if plan.failure:
         raise TokenRunFailed(plan.failure, {"action": plan.action, "reason": plan.reason})
-    result, diff = execute(api, plan, params["name"], domains, now, module.check_mode,
-                           membership_id=params["org_membership_id"], verify_url=verify_url, tokens=tokens)
+    result, diff = execute_token_plan(api, plan, params["name"], domains, now, module.check_mode,
+                                      membership_id=params["org_membership_id"], verify_url=verify_url, tokens=tokens)
     return plan.changed, result, diff
 
 

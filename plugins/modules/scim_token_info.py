@@ -84,15 +84,15 @@ tokens:
       type: str
       sample: "2028-11-28T12:00:00Z"
     days_to_expiry:
-      description: Whole days until expiry (negative once expired).
+      description: Days until expiry, to the nearest day (730 for a new token; negative once expired).
       type: int
-      sample: 729
+      sample: 730
     expired:
       description: Whether the token has expired.
       type: bool
       sample: false
   sample: [{"id": 1043, "name": "okta", "email_domains": ["acme.com"], "org_membership_id": 3456,
-            "created": "2026-11-28T12:00:00Z", "expires": "2028-11-28T12:00:00Z", "days_to_expiry": 729,
+            "created": "2026-11-28T12:00:00Z", "expires": "2028-11-28T12:00:00Z", "days_to_expiry": 730,
             "expired": false}]
 expiring:
   description: Live tokens that expire within O(expiry_warning_days), in the form of RV(tokens).
@@ -106,12 +106,22 @@ expired:
   type: list
   elements: dict
   sample: []
+unknown_expiry:
+  description:
+    - Tokens that Resolver lists without an expiry or creation date, in the form of RV(tokens). Their renewal cannot
+      be planned, so they are reported (with a warning) instead of being trusted never to expire.
+  returned: success
+  type: list
+  elements: dict
+  sample: []
 duplicates:
   description: Names with more than one live token, and those tokens' ids (newest last).
   returned: success
   type: dict
   sample: {"okta": [1042, 1043]}
 """
+
+import datetime
 
 from ansible_collections.resolver.scim.plugins.module_utils.module import resolver_module, run_module
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import (
@@ -131,19 +141,24 @@ def run(module, api):
     tokens = sorted((t for t in api.list_tokens() if name is None or t.name == name), key=ScimToken.sort_key)
     listed = [t.as_dict(now) for t in tokens]
     expired = [t for t in listed if t["expired"]]
-    expiring = [t for t in listed if not t["expired"] and t["days_to_expiry"] is not None
-                and t["days_to_expiry"] < warning_days]
+    # Exact times, as scim_token decides a renewal (days_to_expiry is rounded for reading).
+    expiring = [view for token, view in zip(tokens, listed) if token.is_live(now) and token.expires is not None
+                and token.expires - now < datetime.timedelta(days=warning_days)]
     live_by_name = {}
     for token in listed:
         if not token["expired"]:
             live_by_name.setdefault(token["name"], []).append(token["id"])
+    unknown = [t for t in listed if t["expires"] is None]
+    for token in unknown:
+        module.warn("SCIM token %s (%s) is listed without an expiry or creation date, so nobody can tell when it stops "
+                    "working; rotate it, and check docs/api-assumptions.md (token expiry)." % (token["id"], token["name"]))
     for token in expired:
         module.warn("SCIM token %s (%s) expired on %s: provisioning with it has stopped."
                     % (token["id"], token["name"], token["expires"]))
     for token in expiring:
         module.warn("SCIM token %s (%s) expires in %d day(s), on %s."
                     % (token["id"], token["name"], token["days_to_expiry"], token["expires"]))
-    result = dict(tokens=listed, expiring=expiring, expired=expired,
+    result = dict(tokens=listed, expiring=expiring, expired=expired, unknown_expiry=unknown,
                   duplicates={k: v for k, v in live_by_name.items() if len(v) > 1})
     return False, result, None
 

@@ -19,14 +19,51 @@ author:
 options:
   tokens:
     description:
-      - The declared tokens, one entry per identity provider connection.
-      - Each entry has C(name) (required), C(email_domains) (required unless C(state=absent)), C(state)
-        (V(present), V(absent) or V(rotated); default V(present)), C(rotate_before_days) (default V(30)) and
-        C(previous) (V(revoke) or V(keep); default V(revoke)), as in M(resolver.scim.scim_token). Names must be
-        unique.
+      - The declared tokens, one entry per identity provider connection. Names must be unique.
+      - An entry with O(tokens[].entra) or O(tokens[].handover_tasks) is planned for action C(handover) when the
+        store does not record the live token as handed over (a new setup, or a run that stopped between the
+        handover and its finish).
     type: list
     elements: dict
     required: true
+    suboptions:
+      name:
+        description: The token's name in the org, as O(resolver.scim.scim_token#module:name).
+        type: str
+        required: true
+      email_domains:
+        description: Email domains the token may provision; required unless O(tokens[].state=absent).
+        type: list
+        elements: str
+      state:
+        description: As O(resolver.scim.scim_token#module:state).
+        type: str
+        choices: [present, absent, rotated]
+        default: present
+      rotate_before_days:
+        description: As O(resolver.scim.scim_token#module:rotate_before_days).
+        type: int
+        default: 30
+      previous:
+        description: As O(resolver.scim.scim_token#module:previous).
+        type: str
+        choices: [revoke, keep]
+        default: revoke
+      entra:
+        description:
+          - Hand the token's value to this Microsoft Entra ID enterprise app (see M(resolver.scim.entra_provisioning)).
+        type: dict
+        suboptions:
+          service_principal_id:
+            description: The Object ID of the enterprise application.
+            type: str
+            required: true
+          job_id:
+            description: Its provisioning job; found from its SCIM job when left out.
+            type: str
+      handover_tasks:
+        description: A task file that hands the token's value to its identity provider (the role includes it).
+        type: str
   exclusive:
     description: Plan the removal of the org's tokens whose name is not declared in O(tokens).
     type: bool
@@ -38,8 +75,18 @@ options:
         (action C(healed)), so that no live token exists whose value nobody holds. Leave it out when nothing is
         stored.
     type: dict
+  store_records:
+    description:
+      - The records a token store read returns, one per stored token, each with C(name), C(token_id) and C(org_id)
+        (and C(source), a location to name in messages). Never the token value.
+      - The plan uses the one record of each name that belongs to this org. A record of another org, or a name
+        recorded twice, is reported in RV(store_problems) and a warning and is not used, so a stray copy cannot
+        make a run replace a token that an identity provider is using.
+      - Mutually exclusive with O(stored); the C(resolver.scim.scim_tokens) role passes this.
+    type: list
+    elements: dict
   heal_unstored:
-    description: Plan to replace a live token whose value the store (O(stored)) does not hold.
+    description: Plan to replace a live token whose value the store (O(stored) or O(store_records)) does not hold.
     type: bool
     default: true
   rotate:
@@ -56,7 +103,9 @@ options:
     type: bool
     default: false
   label:
-    description: How error messages name O(tokens), for example V(resolver_scim_tokens) when a role calls this module.
+    description:
+      - How error messages name O(tokens). Meant for the C(resolver.scim.scim_tokens) role, which sets
+        V(resolver_scim_tokens) so that its users read the name of their own variable.
     type: str
     default: tokens
 extends_documentation_fragment:
@@ -115,7 +164,8 @@ entries:
     action:
       description:
         - C(none), C(created), C(renewed), C(recreated), C(rotated), C(revoked) or C(deleted) as in
-          M(resolver.scim.scim_token), or C(healed) (a fresh token replaces a live one the store does not hold).
+          M(resolver.scim.scim_token), C(healed) (a fresh token replaces a live one the store does not hold), or
+          C(handover) (the live token is handed to the identity provider that does not hold it yet).
       type: str
       sample: renewed
     reason:
@@ -144,12 +194,34 @@ entries:
       type: str
       sample: write
     store_key:
-      description: A file-system-safe key for the name (names with other characters get a short hash appended).
+      description:
+        - A file-system-safe key for the name, at most 100 characters (names with other characters, or longer
+          ones, are shortened and get a short hash appended).
       type: str
       sample: okta
+    current_expires:
+      description: Expiry of the current token before the action (ISO 8601, UTC), if there is one.
+      type: str
+      sample: "2028-11-28T12:00:00Z"
+    handover:
+      description:
+        - For an entry with C(entra) or C(handover_tasks) whose value must be handed over in this run, where to
+          (C(to), C(entra), C(tasks)) and where the value comes from (C(value_from), V(issue) for a new token,
+          V(pending) or V(current) for one the store holds); else null.
+      type: dict
+      sample: {"to": "Entra ID (service principal 6c2d...)", "entra": {"service_principal_id": "6c2d...",
+               "job_id": null}, "tasks": null, "value_from": "issue"}
+    issue:
+      description:
+        - The M(resolver.scim.scim_token) arguments that carry out a creating action, or null. Outside check mode
+          they keep the replaced tokens (C(previous=keep)) so that they can be revoked once the new value is stored.
+      type: dict
+      sample: {"name": "okta", "email_domains": ["acme.com"], "state": "present", "rotate_before_days": 30,
+               "previous": "keep"}
   sample: [{"name": "okta", "email_domains": ["acme.com"], "state": "present", "rotate_before_days": 30,
             "previous": "revoke", "action": "none", "reason": "token 1042 is live for 700 days more",
-            "module_state": "present", "create": false, "current_token_id": 1042, "revoke_ids": [], "store": null,
+            "module_state": "present", "create": false, "current_token_id": 1042,
+            "current_expires": "2028-10-30T12:00:00Z", "revoke_ids": [], "issue": null, "store": null,
             "store_key": "okta"}]
 actions:
   description: The RV(entries) whose action is not C(none).
@@ -168,13 +240,17 @@ drift:
     - Drift by category, each a list of C(name) and C(reason) (C(expired) lists C(name), C(token_id), C(expires)).
     - C(missing) no live token; C(expiring) inside C(rotate_before_days); C(domain_mismatch) other domains;
       C(unstored) the store does not hold the live token; C(superseded) older tokens of a name;
-      C(extra) declared absent or, with O(exclusive), not declared; C(expired) expired tokens of declared names.
+      C(extra) declared absent or, with O(exclusive), not declared; C(expired) expired tokens of declared names;
+      C(unknown_expiry) a current token listed without an expiry or creation date (a converge cannot fix it, so
+      it is reported instead of being trusted never to expire); C(handover_pending) an identity provider that does
+      not hold the live token.
   returned: success
   type: dict
   sample: {"missing": [], "expiring": [{"name": "okta", "reason": "token 1042 expires in 12 days"}], "expired": [],
-           "domain_mismatch": [], "unstored": [], "superseded": [], "extra": []}
+           "domain_mismatch": [], "unstored": [], "superseded": [], "extra": [], "unknown_expiry": [],
+           "handover_pending": []}
 drifted:
-  description: Whether a converge would change anything (RV(actions) is not empty).
+  description: Whether a converge would change anything (RV(actions) is not empty), or a current token's expiry is unknown.
   returned: success
   type: bool
   sample: true
@@ -189,6 +265,27 @@ tokens:
   type: list
   elements: dict
   sample: []
+store_problems:
+  description: Store records that were not used (another org's record, a name recorded twice), one sentence each.
+  returned: success
+  type: list
+  elements: str
+  sample: []
+exclusive:
+  description: The O(exclusive) this plan was made with (a drift report lists undeclared tokens only without it).
+  returned: success
+  type: bool
+  sample: false
+scim_url:
+  description: Resolver's SCIM base URL for this API URL (the documented C(<host>/scim/)), the one an identity provider is given.
+  returned: success
+  type: str
+  sample: https://acme.resolver.com/scim/
+api_url:
+  description: The Resolver Core API base URL the plan read (with the org id it identifies the org).
+  returned: success
+  type: str
+  sample: https://acme.resolver.com/api
 membership:
   description: The caller's org membership, as M(resolver.scim.org_membership_info) returns it.
   returned: when O(require_admin=true)
@@ -197,21 +294,46 @@ membership:
            "org_membership_id": 3456, "is_admin": true, "active": true, "membership": {"id": 3456}}
 """
 
-from ansible_collections.resolver.scim.plugins.module_utils.client import PermissionDeniedError
+import copy
+
+from ansible_collections.resolver.scim.plugins.module_utils.api import not_administrator
+from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError
 from ansible_collections.resolver.scim.plugins.module_utils.module import resolver_module, run_module
-from ansible_collections.resolver.scim.plugins.module_utils.org_plan import plan_org, validate_entries
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import InputError, utcnow
+from ansible_collections.resolver.scim.plugins.module_utils.org_plan import (
+    PLAN_ENTRY_OPTIONS,
+    plan_org,
+    store_view,
+    validate_entries,
+)
+from ansible_collections.resolver.scim.plugins.module_utils.token_service import default_scim_url
+from ansible_collections.resolver.scim.plugins.module_utils.tokens import utcnow
 
 ARGUMENT_SPEC = dict(
-    tokens=dict(type="list", elements="dict", required=True, no_log=False),
+    tokens=dict(type="list", elements="dict", required=True, no_log=False, options=copy.deepcopy(PLAN_ENTRY_OPTIONS)),
     exclusive=dict(type="bool", default=False),
     stored=dict(type="dict"),
+    store_records=dict(type="list", elements="dict"),
     heal_unstored=dict(type="bool", default=True),
     rotate=dict(type="list", elements="str", default=[]),
     require_admin=dict(type="bool", default=False),
     label=dict(type="str", default="tokens"),
 )
 MODULE_RULES = dict(supports_check_mode=True)
+
+
+def what_is_stored(params, api, membership):
+    """A store_view of what the store holds (None: nothing is stored)."""
+    if params["store_records"] is not None:
+        org_id = membership["org_id"] if membership else api.whoami()["org_id"]
+        return store_view(params["store_records"], org_id)
+    stored = params["stored"]
+    if stored is None:
+        return None
+    try:
+        held = dict((name, int(token_id)) for name, token_id in stored.items() if token_id is not None)
+    except (TypeError, ValueError):
+        raise InputError("stored must map token names to token ids (whole numbers).")
+    return {"held": held, "pending": {}, "idp": {}, "problems": []}
 
 
 def run(module, api):
@@ -221,22 +343,23 @@ def run(module, api):
     if unknown:
         raise InputError("rotate names %s, which %s does not declare; declared: %s."
                          % (", ".join(unknown), params["label"], ", ".join(e["name"] for e in entries) or "none"))
-    stored = params["stored"]
-    if stored is not None:
-        try:
-            stored = dict((name, int(token_id)) for name, token_id in stored.items() if token_id is not None)
-        except (TypeError, ValueError):
-            raise InputError("stored must map token names to token ids (whole numbers).")
+    if params["stored"] is not None and params["store_records"] is not None:
+        raise InputError("stored and store_records are mutually exclusive; give one.")
     membership = None
     if params["require_admin"]:
         membership = api.membership_facts()
         if not membership["is_admin"]:
-            raise PermissionDeniedError(
-                "%s is not an Administrator of org %s (%s); only Administrators manage SCIM tokens. Use the API key or "
-                "account of a dedicated Administrator service account."
-                % (membership["email"], membership["org_id"], membership["org_name"]))
-    result = plan_org(entries, api.list_tokens(), utcnow(), stored=stored, exclusive=params["exclusive"],
-                      heal_unstored=params["heal_unstored"], rotate=params["rotate"])
+            raise not_administrator(membership)
+    store = what_is_stored(params, api, membership)
+    problems = store["problems"] if store else []
+    for problem in problems:
+        module.warn(problem)
+    result = plan_org(entries, api.list_tokens(), utcnow(), store=store, exclusive=params["exclusive"],
+                      heal_unstored=params["heal_unstored"], rotate=params["rotate"], check_mode=module.check_mode)
+    result["store_problems"] = problems
+    result["scim_url"] = default_scim_url(api.client.base_url)
+    result["api_url"] = api.client.base_url
+    result["exclusive"] = params["exclusive"]
     if membership is not None:
         result["membership"] = membership
     return False, result, None

@@ -2,9 +2,10 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A Resolver Core API emulator: a real HTTP(S) server for tests and ``make demo``.
 
-It implements what ../shared/resolver-api.md says about Resolver (orgs, users, memberships, API keys,
-15-minute sessions, SCIM tokens with a two-year expiry, a SCIM 2.0 Users endpoint) and has one switch per
-assumed API variant (see CONFIG_DEFAULTS and docs/api-assumptions.md).
+It implements the part of Resolver (../shared/resolver-api.md) the collection uses: orgs, users and memberships
+with seeded API keys, 15-minute sessions, SCIM tokens with a two-year expiry, and the SCIM 2.0 Users list that
+proves a token works. It has one switch per assumed API variant (see CONFIG_DEFAULTS and
+docs/api-assumptions.md).
 
 Test-only control routes live under /_emulator/ and are never part of the emulated API:
   GET  /_emulator/health                   liveness
@@ -20,19 +21,27 @@ Test-only control routes live under /_emulator/ and are never part of the emulat
   GET  /_emulator/tokens                   every token ever created, with "deleted" flags (no secrets);
                                            DELETE forgets them all
   GET  /_emulator/log     DELETE clears    request log: method, path, status, connection (no bodies)
-  GET  /_emulator/secrets                  every API key, password and token value issued (for leak scans)
+  GET  /_emulator/secrets                  every API key, password and token value issued, Entra client secrets
+                                           and access tokens too (for leak scans)
+  /_emulator/entra/...                     the Entra ID stand-in's control routes (graph_emulator.py)
+
+The same server is a Microsoft Entra ID / Graph stand-in under /_entra/login and /_entra/graph (graph_emulator.py
+lists its routes); its validateCredentials makes a real SCIM request to this server's Resolver side.
 
 A fault rule: {"method": "POST", "path": "^/user/scimTokens$", "skip": 0, "count": 1, "status": 503,
 "retry_after": 1, "delay": 0, "drop": false, "malformed": false, "act": false, "org": 2}. ``org`` (optional)
-limits the rule to requests made for that org. ``act`` does the real work
+limits the rule to requests made for that org; ``message`` (optional) is the error message of its body.
+``act`` does the real work
 before the fault (a create that succeeds on the server while its answer is lost); ``drop`` resets the
-connection instead of answering; ``delay`` sleeps before answering.
+connection instead of answering; ``delay`` sleeps before answering. On /_entra/ paths a fault answers with a
+body shaped like Graph's (or the token endpoint's) errors.
 """
 
 import argparse
 import datetime
 import itertools
 import json
+import os
 import re
 import secrets
 import socket
@@ -42,7 +51,9 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
+
+import graph_emulator
 
 CONFIG_DEFAULTS = {
     "prefix": "",                        # "" or "/api": where the Core API sits
@@ -51,9 +62,13 @@ CONFIG_DEFAULTS = {
     "auth_header": "authorization",      # "authorization" or "x-api-key": how API keys are accepted
     "login_org_field": "selectedOrgId",  # "selectedOrgId" or "orgId" in POST /user/authenticate
     "unauth_status": 401,                # 401 or 403 for a missing or bad credential
-    "timestamps": "millis_z",            # "millis_z", "plain" (no ms, no Z) or "offset" (+00:00)
+    "timestamps": "millis_z",            # "millis_z", "plain" (no ms, no Z), "offset" (+00:00) or "none" (not listed)
     "list_shape": "array",               # "array" or "wrapped" ({"data": [...]})
     "latency_ms": 0,                     # added to every API request (benchmarks)
+    "scim_path": "/scim",                # "/scim" (documented connector base /scim/) or "/scim/v2": where SCIM is served
+    # Entra / Graph (graph_emulator.py)
+    "entra_secrets_put": "merge",        # "merge" (per key) or "replace" (all keys): PUT .../synchronization/secrets
+    "entra_validate_failure_status": 400,  # 400 or 409: a validateCredentials whose credentials do not work
 }
 SESSION_SECONDS = 15 * 60
 TOKEN_DAYS = 730
@@ -82,6 +97,7 @@ class State:
     def __init__(self, seed_orgs=3):
         self.lock = threading.RLock()
         self.seed_orgs = seed_orgs
+        self.server_url = ""  # set by make_server; the Entra stand-in checks BaseAddress against it
         self.reset({})
 
     def reset(self, config):
@@ -90,11 +106,12 @@ class State:
             self.configure(config)
             self.clock_offset = 0.0
             self.orgs, self.users, self.memberships, self.api_keys = {}, {}, {}, {}
-            self.sessions, self.tokens, self.scim_users = {}, {}, []
+            self.sessions, self.tokens = {}, {}
             self.faults, self.log = [], []
             self.issued = []  # every secret ever handed out, for leak scans
             self.ids = itertools.count(1000)
             self._seed()
+            self.entra = graph_emulator.EntraState(self)
 
     def configure(self, config):
         unknown = set(config) - set(CONFIG_DEFAULTS)
@@ -144,6 +161,8 @@ class State:
 
     def stamp(self, value):
         style = self.config["timestamps"]
+        if style == "none":
+            return None
         if style == "plain":
             return value.strftime("%Y-%m-%dT%H:%M:%S")
         if style == "offset":
@@ -307,7 +326,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_DELETE(self):
         self.dispatch("DELETE")
 
-    def do_PUT(self):
+    def do_PUT(self):  # the Graph stand-in's synchronization secrets
         self.dispatch("PUT")
 
     # ----- plumbing -------------------------------------------------------------------------------
@@ -351,13 +370,14 @@ class Handler(BaseHTTPRequestHandler):
 
     def dispatch(self, method):
         state = self.state
-        url = urlsplit(self.path)
-        path, query = url.path, parse_qs(url.query)
+        path = urlsplit(self.path).path
         if path.startswith("/_emulator/"):
-            return self.control(method, path, query)
+            return self.control(method, path)
+        if path.startswith("/_entra/"):
+            return self.entra(method, path)
         api_path = None
         prefix = state.config["prefix"]
-        if path.startswith("/scim/v2/"):
+        if path.startswith("/scim/"):  # SCIM sits at the host root, whatever the API prefix
             api_path = path
         elif path.startswith(prefix + "/") and (prefix or not path.startswith("/api/")):
             api_path = path[len(prefix):]
@@ -372,12 +392,29 @@ class Handler(BaseHTTPRequestHandler):
             if api_path is None:
                 raise ApiError(404, "no such route")
             with state.lock:
-                status, answer = self.route(method, api_path, query, body)
+                status, answer = self.route(method, api_path, body)
             if fault:
                 return self.apply_fault(fault, (status, answer))
             return self.send(status, answer)
         except ApiError as exc:
             return self.send(exc.status, {"message": exc.message})
+        except (ConnectionError, OSError):
+            return None
+
+    def entra(self, method, path):
+        """The Entra ID / Graph stand-in (graph_emulator.py); faults apply as to the Resolver routes."""
+        state = self.state
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            with state.lock:
+                fault = state.take_fault(method, path, self.headers)
+            if fault and not fault.get("act"):
+                return self.apply_fault(fault, None)
+            status, body, headers = graph_emulator.serve(state.entra, method, path, self.headers, raw)
+            if fault:
+                return self.apply_fault(fault, (status, body))
+            return self.send(status, body, headers)
         except (ConnectionError, OSError):
             return None
 
@@ -390,16 +427,20 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, raw=b'{"id": 1, "token": ')
         if fault.get("status"):
             headers = {"Retry-After": str(fault["retry_after"])} if fault.get("retry_after") is not None else {}
-            return self.send(fault["status"], {"message": "injected fault"}, headers)
+            path = urlsplit(self.path).path
+            message = fault.get("message", "injected fault")
+            body = graph_emulator.fault_body(path, fault["status"], message) if path.startswith("/_entra/") \
+                else {"message": message}
+            return self.send(fault["status"], body, headers)
         status, body = answer if answer else (500, {"message": "injected fault"})
         return self.send(status, body)
 
     # ----- the emulated API -----------------------------------------------------------------------
 
-    def route(self, method, path, query, body):  # pylint: disable=too-many-return-statements
+    def route(self, method, path, body):  # pylint: disable=too-many-return-statements
         state = self.state
-        if path.startswith("/scim/v2/"):
-            return self.scim(method, path, query, body)
+        if path.startswith("/scim/"):
+            return self.scim(method, path)
         if path == "/user/authenticate" and method == "POST":
             return 200, state.login(body)
         caller = state.membership_for(self.headers)
@@ -420,14 +461,6 @@ class Handler(BaseHTTPRequestHandler):
             if found is None:
                 raise ApiError(404, "membership not found")
             return 200, dict(found, email=state.users[user_id]["email"])
-        if path == "/user/apiKey" and method == "POST":
-            state.require_admin(caller)
-            membership = state.memberships.get((body or {}).get("orgUserId"))
-            if membership is None or membership["orgId"] != caller["orgId"]:
-                raise ApiError(400, "orgUserId must be a membership of this org")
-            key = state._secret("rk-")  # pylint: disable=protected-access
-            state.api_keys[key] = membership["id"]
-            return 200, {"apiKey": key, "name": (body or {}).get("name")}
         if path == "/user/scimTokens":
             state.require_admin(caller)
             if method == "GET":
@@ -444,40 +477,38 @@ class Handler(BaseHTTPRequestHandler):
             if method == "GET":
                 return 200, state.token_view(token)
             if method == "DELETE":
-                token["deleted"] = True
+                token["deleted"], token["deleted_at"] = True, time.time()
                 return 204, None
         raise ApiError(404 if method == "GET" else 405, "no such route: %s %s" % (method, path))
 
-    def scim(self, method, path, query, body):
+    def scim(self, method, path):
+        """The SCIM Users list, empty: what a token check needs (the collection provisions no users)."""
         state = self.state
-        token = state.scim_token(self.headers)
-        org_users = [u for u in state.scim_users if u["org"] == token["orgId"]]
-        if path == "/scim/v2/Users" and method == "GET":
-            visible = [u["resource"] for u in org_users if u["resource"]["userName"].split("@")[-1]
-                       in token["emailDomains"]]
-            count = int(query.get("count", ["100"])[0])
+        root = state.config["scim_path"]
+        if not path.startswith(root + "/"):
+            raise ApiError(404, "no SCIM service at %s; this deployment serves SCIM under %s/" % (path, root))
+        state.scim_token(self.headers)
+        if path[len(root):] == "/Users" and method == "GET":
             return 200, {"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
-                         "totalResults": len(visible), "Resources": visible[:count]}
-        if path == "/scim/v2/Users" and method == "POST":
-            user_name = (body or {}).get("userName", "")
-            if user_name.split("@")[-1].lower() not in token["emailDomains"]:
-                raise ApiError(403, "userName domain is not in this token's emailDomains")
-            resource = dict(body, id=str(next(state.ids)))
-            state.scim_users.append({"org": token["orgId"], "resource": resource})
-            return 201, resource
+                         "totalResults": 0, "Resources": []}
         raise ApiError(404, "no such SCIM route")
 
     # ----- control routes -------------------------------------------------------------------------
 
-    def control(self, method, path, query):  # pylint: disable=unused-argument
+    def control(self, method, path):
         state = self.state
         try:
             body = self.read_body()
+            if path.startswith("/_emulator/entra/"):
+                # Not under the lock: can_provision makes a real SCIM request to this server.
+                return self.send(200, state.entra.control(method, path[len("/_emulator/entra/"):], body or {}))
             with state.lock:
                 answer = self.control_route(method, path, body)
             self.send(200, answer)
         except ApiError as exc:
             self.send(exc.status, {"message": exc.message})
+        except graph_emulator.GraphError as exc:
+            self.send(exc.status, exc.body())
 
     def control_route(self, method, path, body):  # pylint: disable=too-many-return-statements
         state = self.state
@@ -547,6 +578,7 @@ def make_server(host="127.0.0.1", port=0, certfile=None, keyfile=None, seed_orgs
         scheme = "https"
     server.state = state
     server.url = "%s://%s:%d" % (scheme, "localhost" if certfile else host, server.server_address[1])
+    state.server_url = server.url
     return server
 
 
@@ -559,16 +591,31 @@ def main(argv=None):
     parser.add_argument("--orgs", type=int, default=3, help="how many orgs to seed")
     parser.add_argument("--config", default="{}", help="JSON object of switches, e.g. '{\"prefix\": \"/api\"}'")
     parser.add_argument("--ready-file", help="write {url, api_key} as JSON here once serving")
+    parser.add_argument("--inventory", metavar="DIR",
+                        help="write an Ansible inventory of every org to DIR (its token store under DIR/store)")
     args = parser.parse_args(argv)
-    server = make_server(args.host, args.port, args.cert, args.key, args.orgs, json.loads(args.config))
-    admin = server.state.seed_info()["orgs"][0]["members"][0]
+    try:
+        server = make_server(args.host, args.port, args.cert, args.key, args.orgs, json.loads(args.config))
+    except OSError as exc:
+        # A busy port is the usual case: one line, not a traceback.
+        print("resolver_emulator: cannot serve on %s port %d: %s" % (args.host, args.port, exc.strerror or exc),
+              file=sys.stderr)
+        return 1
+    seed = server.state.seed_info()
     api_url = server.url + server.state.config["prefix"]
     print("Resolver emulator serving %s" % api_url, flush=True)
-    print("Admin API key for org %d (%s): %s" % (1, server.state.orgs[1]["name"], admin["api_key"]), flush=True)
+    for org in seed["orgs"]:
+        admin = next(m for m in org["members"] if m["is_admin"])
+        print("Admin API key for org %d (%s): %s" % (org["id"], org["name"], admin["api_key"]), flush=True)
+    if args.inventory:
+        import org_inventory  # pylint: disable=import-outside-toplevel  # needs PyYAML, only for --inventory
+        org_inventory.write_inventory(args.inventory, org_inventory.org_hosts(seed, api_url), {
+            "resolver_scim_token_store_dir": os.path.join(os.path.abspath(args.inventory), "store")})
+        print("Inventory of the %d orgs: %s" % (len(seed["orgs"]), os.path.abspath(args.inventory)), flush=True)
     if args.ready_file:
         with open(args.ready_file, "w", encoding="utf-8") as handle:
-            json.dump({"url": api_url, "base": server.url, "api_key": admin["api_key"],
-                       "orgs": server.state.seed_info()["orgs"]}, handle)
+            json.dump({"url": api_url, "base": server.url, "api_key": seed["orgs"][0]["members"][0]["api_key"],
+                       "orgs": seed["orgs"]}, handle)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

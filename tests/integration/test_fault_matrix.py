@@ -30,7 +30,7 @@ STEPS = {
     "membership": ("GET", r"^/user/org/\d+/user/\d+$"),
     "list": ("GET", r"^/user/scimTokens$"),
     "create": ("POST", r"^/user/scimTokens$"),
-    "verify": ("GET", r"^/scim/v2/Users"),
+    "verify": ("GET", r"^/scim/Users"),
     "delete": ("DELETE", r"^/user/scimTokens/\d+$"),
 }
 TIMEOUT = 3

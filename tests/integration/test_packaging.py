@@ -12,9 +12,10 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
-MODULES = ["org_membership_info", "scim_token", "scim_token_info", "scim_token_plan"]
-# org_lock is documented without the connection options and is not in the action group.
-ACTIONS = MODULES + ["org_lock"]
+API_MODULES = ["org_membership_info", "scim_token", "scim_token_info", "scim_token_plan"]
+MODULES = API_MODULES + ["org_lock"]
+# The modules that run in the controller process when their task runs there (entra_provisioning does not).
+ACTIONS = MODULES + ["scim_token_revoke"]
 
 
 def run(*command, env=None):
@@ -28,9 +29,12 @@ def installed(tmp_path_factory):
     work = tmp_path_factory.mktemp("galaxy")
     run(os.path.join(BIN, "ansible-galaxy"), "collection", "build", "--force", "--output-path", str(work), ROOT)
     tarball = next(work.glob("resolver-scim-*.tar.gz"))
-    run(os.path.join(BIN, "ansible-galaxy"), "collection", "install", "--force", "-p", str(work / "collections"),
-        str(tarball))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(work / "collections"))
+    # Installed where Ansible is configured to look, as `make install` does: no collections path warning.
+    installing = subprocess.run([os.path.join(BIN, "ansible-galaxy"), "collection", "install", "--force", "-p",
+                                 str(work / "collections"), str(tarball)], env=env, capture_output=True, text=True,
+                                check=False, timeout=300)
+    assert installing.returncode == 0 and "WARNING" not in installing.stderr, installing.stdout + installing.stderr
     return tarball, env
 
 
@@ -53,11 +57,32 @@ def test_ansible_doc_from_the_installed_tarball(installed, module):
     env = installed[1]
     doc = json.loads(run(os.path.join(BIN, "ansible-doc"), "--json", "resolver.scim." + module, env=env))
     entry = doc["resolver.scim." + module]
-    assert entry["doc"]["collection"] == "resolver.scim"
-    assert "api_key" in entry["doc"]["options"] and entry["examples"].strip() and entry["return"]
-    assert entry["doc"]["attributes"]["action_group"]["membership"] == ["resolver.scim.resolver"]
+    assert entry["doc"]["collection"] == "resolver.scim" and entry["doc"]["version_added"]
+    assert entry["examples"].strip() and entry["return"]
+    assert all(option.get("description") for option in entry["doc"]["options"].values())
     text = run(os.path.join(BIN, "ansible-doc"), "resolver.scim." + module, env=env)
-    assert "RESOLVER_URL" in text
+    if module in API_MODULES:
+        assert "api_key" in entry["doc"]["options"]
+        assert entry["doc"]["attributes"]["action_group"]["membership"] == ["resolver.scim.resolver"]
+        assert "RESOLVER_URL" in text
+    else:
+        # The lock talks to no API: no connection options, not in the action group.
+        assert "api_key" not in entry["doc"]["options"] and "action_group" not in entry["doc"]["attributes"]
+        assert {"path", "wait", "timeout", "stale_after"} <= set(entry["doc"]["options"])
+
+
+def test_entra_module_documentation_from_the_installed_tarball(installed):
+    """entra_provisioning has the Entra connection options and its own action group."""
+    env = installed[1]
+    doc = json.loads(run(os.path.join(BIN, "ansible-doc"), "--json", "resolver.scim.entra_provisioning", env=env))
+    entry = doc["resolver.scim.entra_provisioning"]
+    options = entry["doc"]["options"]
+    assert {"tenant_id", "client_id", "client_secret", "authority_url", "graph_url", "service_principal_id",
+            "secret_token", "tenant_url"} <= set(options) and "api_key" not in options
+    assert entry["doc"]["attributes"]["action_group"]["membership"] == ["resolver.scim.entra"]
+    assert entry["examples"].strip() and entry["return"]
+    text = run(os.path.join(BIN, "ansible-doc"), "resolver.scim.entra_provisioning", env=env)
+    assert "AZURE_TENANT" in text and "Synchronization.ReadWrite.All" in text
 
 
 @pytest.mark.parametrize("module", ACTIONS)

@@ -9,6 +9,8 @@ import re
 import stat
 import time
 
+import yaml
+
 ORGS = {"org1-acme": 1, "org2-globex": 2, "org3-initech": 3}
 DECLARED = ("entra-id", "okta")
 
@@ -58,6 +60,28 @@ def assert_store_matches_live(emulator, store, orgs=None):
     assert stat.S_IMODE(os.stat(os.path.join(store, next(iter(orgs)))).st_mode) == 0o700
 
 
+def summary(results):
+    """The converge summary by org: {org: [the org's line, then one line per action or failure]}."""
+    lines = [r for r in results if r["task"].endswith("Show the summary of all orgs")][-1]["result"]["msg"]
+    orgs, current = {}, None
+    for line in lines:
+        if not line.startswith(" ") and ": " in line:
+            current = line.split(": ", 1)[0]
+        if current:
+            orgs.setdefault(current, []).append(line.strip())
+    return orgs
+
+
+def actions(results, org):
+    """{token name: action} that the summary lists for an org."""
+    found = {}
+    for line in summary(results)[org][1:]:
+        match = re.match(r"^(\w+) (\S+): ", line)
+        if match and match.group(1) != "FAILED":
+            found[match.group(2)] = match.group(1)
+    return found
+
+
 def assert_no_secret(ansible, emulator):
     secrets = emulator.secrets()
     assert len(secrets) > 6
@@ -80,7 +104,9 @@ def test_converge_drift_heal_lifecycle(ansible, emulator, tmp_path):
     rc, results, output = ansible.run_playbook("converge", inventory, verbosity=4)
     assert rc == 0, output[-3000:]
     assert_store_matches_live(emulator, store)
-    assert re.search(r"org1-acme\s+okta,entra-id\s+-\s+-\s+-\s+-\s+20\d\d-", output)
+    assert actions(results, "org1-acme") == {"okta": "created", "entra-id": "created"}
+    assert re.match(r"org1-acme: changed; .*next expiry 20\d\d-", summary(results)["org1-acme"][0])
+    assert all(len(line) <= 100 for lines in summary(results).values() for line in lines)
 
     # again: nothing to do, no mutating request, three reads per org whatever the number of tokens
     emulator.clear_log()
@@ -96,7 +122,7 @@ def test_converge_drift_heal_lifecycle(ansible, emulator, tmp_path):
     rc, results, output = ansible.run_playbook("drift_check", inventory, check=True, verbosity=4,
                                                extra_vars={"drift_report": str(report)})
     assert rc != 0
-    assert re.search(r"org2-globex\s+yes\s+-\s+okta,entra-id", output), output[-3000:]
+    assert re.search(r"org2-globex: DRIFTED \(expiring\)", output), output[-3000:]
     assert "expiring okta: token" in output and "inside rotate_before_days=30" in output
     assert emulator.mutating() == []
     data = json.loads(report.read_text())
@@ -109,7 +135,8 @@ def test_converge_drift_heal_lifecycle(ansible, emulator, tmp_path):
     assert rc == 0, output[-3000:]
     assert_store_matches_live(emulator, store)
     assert emulator.scim_status(old["org1-acme"]["okta"]["token"]) == 401
-    assert re.search(r"org1-acme\s+-\s+okta,entra-id\s+", output)
+    assert actions(results, "org1-acme") == {"okta": "renewed", "entra-id": "renewed"}
+    assert "then revoke %s" % old["org1-acme"]["okta"]["token_id"] in "\n".join(summary(results)["org1-acme"])
 
     # the drift check now passes
     rc, results, output = ansible.run_playbook("drift_check", inventory, check=True,
@@ -126,33 +153,42 @@ def test_converge_drift_heal_lifecycle(ansible, emulator, tmp_path):
     assert "legacy" not in live_by_org(emulator)[1]
     assert_store_matches_live(emulator, store)
 
-    # the store fails after Resolver issued new tokens for org1: org1 fails, the old okta token stays live,
-    # the other orgs are unaffected, and nothing in the store is revoked
+    # the store lost org1's okta record: the drift check says so, and the next converge heals it with a fresh
+    # token, stored, every other okta token revoked
+    os.remove(os.path.join(store, "org1-acme", "okta.json"))
+    rc, results, output = ansible.run_playbook("drift_check", inventory, check=True)
+    assert rc != 0 and "unstored okta: the store holds no value for the live token" in output
+    rc, results, output = ansible.run_playbook("converge", inventory, verbosity=4)
+    assert rc == 0, output[-3000:]
+    assert_store_matches_live(emulator, store)
+    assert actions(results, "org1-acme") == {"okta": "healed"}
+
+    # a store that cannot take the new values fails the org before anything is issued: the old tokens stay live
+    # and stored, the other orgs are unaffected
     org1 = [t["id"] for t in emulator.tokens() if t["orgId"] == 1]
     emulator.age_tokens(705, ids=org1)
     okta_record = os.path.join(store, "org1-acme", "okta.json")
     os.remove(okta_record)
-    os.mkdir(okta_record)  # the atomic rename onto a directory fails
+    os.mkdir(okta_record)
+    emulator.clear_log()
     rc, results, output = ansible.run_playbook("converge", inventory, verbosity=4)
     counters = recap(output)
     assert rc != 0 and counters["org1-acme"]["failed"] == 1
     assert counters["org2-globex"]["failed"] == 0 and counters["org3-initech"]["failed"] == 0
-    assert re.search(r"org1-acme\s+FAILED", output)
+    assert "%s exists but is not a regular file" % okta_record in output
+    assert summary(results)["org1-acme"][0].startswith("org1-acme: FAILED")
+    assert emulator.mutating() == []
     live = live_by_org(emulator)
-    assert len(live[1]["okta"]) == 2 and len(live[1]["entra-id"]) == 2  # nothing revoked before it was stored
+    assert len(live[1]["okta"]) == 1 and len(live[1]["entra-id"]) == 1
     for record in records(store)["org1-acme"].values():
         assert emulator.scim_status(record["token"]) == 200
 
-    # the drift check sees that the store does not hold the live okta token
-    rc, results, output = ansible.run_playbook("drift_check", inventory, check=True)
-    assert rc != 0 and "unstored okta: the store holds no value for the live token" in output
-
-    # the next converge heals: a fresh okta token, stored, and every other okta token revoked
+    # once the path is free, the converge renews both
     os.rmdir(okta_record)
     rc, results, output = ansible.run_playbook("converge", inventory, verbosity=4)
     assert rc == 0, output[-3000:]
     assert_store_matches_live(emulator, store)
-    assert re.search(r"org1-acme\s+-\s+-\s+okta\s+entra-id\s+", output)
+    assert actions(results, "org1-acme") == {"okta": "renewed", "entra-id": "renewed"}
 
     assert_no_secret(ansible, emulator)
 
@@ -189,15 +225,22 @@ def test_vault_store(ansible, emulator, tmp_path):
 def test_none_store_hands_values_to_the_play(ansible, emulator, tmp_path):
     inventory = ansible.inventory(orgs=1, group_vars={"resolver_scim_token_store": "none"})
     out = tmp_path / "handed.json"
+    again = tmp_path / "handed-again.json"
     play = [{"hosts": "resolver_orgs", "gather_facts": False, "tasks": [
         {"name": "converge", "ansible.builtin.include_role": {"name": "resolver.scim.scim_tokens"}},
         {"name": "my own store", "no_log": True, "ansible.builtin.copy": {
-            "content": "{{ scim_tokens_new_tokens | to_json }}", "dest": str(out), "mode": "0600"}}]}]
+            "content": "{{ resolver_scim_new_tokens | to_json }}", "dest": str(out), "mode": "0600"}},
+        # The role again in the same play: nothing to issue, and nothing of the first run is handed over twice.
+        {"name": "converge again", "ansible.builtin.include_role": {"name": "resolver.scim.scim_tokens"}},
+        {"name": "my own store again", "no_log": True, "ansible.builtin.copy": {
+            "content": "{{ resolver_scim_new_tokens | to_json }}", "dest": str(again), "mode": "0600"}}]}]
     rc, results, output = ansible.playbook(play, inventory=inventory, verbosity=4)
     assert rc == 0, output[-3000:]
     handed = json.loads(out.read_text())
     assert sorted(t["name"] for t in handed) == list(DECLARED)
     assert all(emulator.scim_status(t["token"]) == 200 for t in handed)
+    assert json.loads(again.read_text()) == []
+    assert sorted(t["name"] for t in emulator.tokens()) == list(DECLARED)
     # Nothing written but the org's lock, which lives next to where a store would be and is gone after the run.
     assert not [p for p in (tmp_path / "store").rglob("*") if p.is_file()]
     assert_no_secret(ansible, emulator)
@@ -228,7 +271,7 @@ def test_non_admin_org_fails_early_and_others_converge(ansible, emulator, tmp_pa
     rc, results, output = ansible.run_playbook("converge", inventory)
     counters = recap(output)
     assert rc != 0 and counters["org2-globex"]["failed"] == 1
-    assert "needs an Administrator in this org" in output
+    assert "viewer@globex.com (user 21) is not an Administrator of org 2 (Globex" in output
     assert counters["org1-acme"]["failed"] == 0 and counters["org3-initech"]["failed"] == 0
     assert 2 not in live_by_org(emulator)
     assert_store_matches_live(emulator, str(tmp_path / "store"), orgs={"org1-acme": 1, "org3-initech": 3})
@@ -250,7 +293,8 @@ def test_concurrent_converges_of_the_same_orgs_take_turns(ansible, emulator, tmp
     assert sorted((t["orgId"], t["name"]) for t in issued) == sorted((o, n) for o in orgs.values() for n in DECLARED)
     assert_store_matches_live(emulator, str(tmp_path / "store"), orgs=orgs)
     # Both runs saw work to do, so both locked; the one that waited found nothing left after planning again.
-    locks = [r["result"] for _rc, results, _output in runs for r in results if "Lock the org" in r["task"]]
+    locks = [item for _rc, results, _output in runs for r in results if "Lock the orgs" in r["task"]
+             for item in r["result"]["results"]]
     assert len(locks) == 4 and max(lock["waited"] for lock in locks) > 0
     assert not [entry for entry in os.listdir(str(tmp_path / "store")) if entry.endswith(".lock")]
 
@@ -265,3 +309,75 @@ def test_a_held_lock_fails_the_run_with_its_holder(ansible, emulator, tmp_path):
     assert rc != 0
     assert "still locked by pid 4242 on awx-node-2 (converge)" in output
     assert emulator.mutating() == [] and lock.is_dir()
+
+
+def test_overlapping_multi_org_converges_never_deadlock(ansible, emulator, tmp_path):
+    """Two converges of the same three orgs, listed in opposite orders, started together again and again: locks
+    are taken in one global order, so neither run holds one org while waiting for the other's (issue 17.6)."""
+    orgs = {"org1-acme": 1, "org2-globex": 2, "org3-initech": 3}
+    forward = ansible.inventory(orgs=3, group_vars={"resolver_scim_lock_timeout": 120})
+    backward = ansible.inventory(orgs=3, group_vars={"resolver_scim_lock_timeout": 120})
+    hosts = os.path.join(backward, "hosts.yml")
+    with open(hosts, encoding="utf-8") as handle:
+        inventory = yaml.safe_load(handle)
+    group = inventory["resolver_orgs"]
+    group["hosts"] = dict(reversed(list(group["hosts"].items())))
+    with open(hosts, "w", encoding="utf-8") as handle:
+        yaml.safe_dump(inventory, handle, sort_keys=False)
+    emulator.control("POST", "config", {"latency_ms": 100})
+    trials, hangs = 3, 0
+    for trial in range(trials):
+        if trial:
+            emulator.age_tokens(705)
+        started = time.monotonic()
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            runs = list(pool.map(lambda inv: ansible.run_playbook("converge", inv), [forward, backward]))
+        for rc, _results, output in runs:
+            hangs += "is still locked by" in output
+            assert rc == 0, output[-3000:]
+        assert time.monotonic() - started < 120
+        assert_store_matches_live(emulator, str(tmp_path / "store"), orgs=orgs)
+    emulator.control("POST", "config", {"latency_ms": 0})
+    assert hangs == 0
+    # Each trial issued exactly one token per name and org: nobody issued twice while the other held the lock.
+    issued = emulator.tokens(live_only=False)
+    assert len(issued) == trials * len(orgs) * len(DECLARED)
+
+
+def test_a_store_of_your_own_and_a_store_that_fails_to_write(ansible, emulator, tmp_path):
+    """docs/examples/custom-store works as a store; a store whose write fails costs no live token (17.4)."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    example = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "examples", "custom-store")
+    inventory = ansible.inventory(orgs=1, group_vars={"resolver_scim_token_store": "custom",
+                                                      "resolver_scim_token_store_tasks": os.path.abspath(example),
+                                                      "my_store_dir": str(mine)})
+    rc, results, output = ansible.run_playbook("converge", inventory, verbosity=4)
+    assert rc == 0, output[-3000:]
+    held = {r["name"]: r["token_id"] for r in json.loads((mine / "org1-acme.ids.json").read_text())}
+    live = live_by_org(emulator)[1]
+    assert held == {name: ids[0] for name, ids in live.items()}
+    assert emulator.scim_status((mine / "org1-acme.okta.token").read_text().strip()) == 200
+    emulator.clear_log()
+    rc, results, output = ansible.run_playbook("converge", inventory)
+    assert rc == 0 and recap(output)["org1-acme"]["changed"] == 0 and emulator.mutating() == []
+
+    # A store whose write fails: the renewal's new tokens are revoked at once (their values are nowhere), the old
+    # ones stay live and stored, and the run fails naming each token and the step.
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for verb in ("read", "remove"):
+        (broken / ("%s.yml" % verb)).write_text(open(os.path.join(example, "%s.yml" % verb)).read())
+    (broken / "write.yml").write_text("---\n- name: Fail like an unreachable secrets manager\n"
+                                      "  ansible.builtin.fail:\n    msg: store unreachable\n")
+    failing = ansible.inventory(orgs=1, group_vars={"resolver_scim_token_store": "custom",
+                                                    "resolver_scim_token_store_tasks": str(broken),
+                                                    "my_store_dir": str(mine)})
+    emulator.age_tokens(705)
+    rc, results, output = ansible.run_playbook("converge", failing, verbosity=4)
+    assert rc != 0
+    assert "okta (store): the store did not take new token" in output
+    after = live_by_org(emulator)[1]
+    assert after == live, "the old tokens stay live and nothing new is left live"
+    assert emulator.scim_status((mine / "org1-acme.okta.token").read_text().strip()) == 200
+    assert_no_secret(ansible, emulator)

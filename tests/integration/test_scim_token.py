@@ -34,7 +34,7 @@ def test_lifecycle(ansible, emulator, wire):
     creates = 2 if wire == "list" else 1  # auto form: a string first, then an array after the list-only 400
     assert [r["method"] for r in emulator.log()] == ["GET", "GET", "GET"] + ["POST"] * creates
     assert result["changed"] is True and result["action"] == "created"
-    assert result["email_domains"] == ["acme.com", "acme.org"] and result["days_to_expiry"] in (729, 730)
+    assert result["email_domains"] == ["acme.com", "acme.org"] and result["days_to_expiry"] == 730
     first_id, first_secret = result["token_id"], result["token"]
     assert live_ids(emulator) == [first_id]
     assert emulator.scim_status(first_secret) == 200
@@ -46,6 +46,7 @@ def test_lifecycle(ansible, emulator, wire):
     result = ok(ansible.task(TOKEN, okta))
     assert result["changed"] is False and result["action"] == "none" and "token" not in result
     assert result["token_id"] == first_id
+    assert result["days_to_expiry"] == 730, "a later read of the same token must give the same day count"
     assert emulator.mutating() == []
     assert [(r["method"], r["path"]) for r in emulator.log()] == [("GET", "/user/scimTokens")]  # one request
 
@@ -147,12 +148,32 @@ def test_create_lost_twice_fails_clearly_and_leaves_no_orphan(ansible, emulator)
 
 def test_verify_failure_keeps_previous_and_returns_new_token(ansible, emulator):
     first = ok(ansible.task(TOKEN, {"name": "okta", "email_domains": ["acme.com"]}))
-    emulator.faults({"method": "GET", "path": "^/scim/v2/Users$", "count": 1, "status": 401})
+    emulator.faults({"method": "GET", "path": "^/scim/Users$", "count": 1, "status": 401})
     result = ansible.task(TOKEN, {"name": "okta", "email_domains": ["acme.com"], "state": "rotated", "verify": True})
     assert result["_status"] == "failed" and "does not authenticate" in result["msg"]
     assert result["token"] and result["token_id"] != first["token_id"]
     assert live_ids(emulator) == [first["token_id"], result["token_id"]]
     assert emulator.scim_status(first["token"]) == 200
+
+
+def test_verify_uses_the_documented_scim_base_and_tolerates_scim_v2(ansible, emulator):
+    """The default verify URL is <host>/scim/; a deployment serving /scim/v2/ needs scim_url, and the 404 says so."""
+    okta = {"name": "okta", "email_domains": ["acme.com"], "verify": True}
+    result = ok(ansible.task(TOKEN, okta))
+    assert emulator.scim_status(result["token"]) == 200
+    assert ("GET", "/scim/Users", 200) in [(r["method"], r["path"], r["status"]) for r in emulator.log()]
+
+    emulator.reset(scim_path="/scim/v2")
+    result = ansible.task(TOKEN, okta)
+    assert result["_status"] == "failed"
+    assert "could not be checked at %s/scim/" % emulator.base in result["msg"]
+    assert "GET %s/scim/Users?count=1 answered HTTP 404" % emulator.base in result["msg"]
+    assert "Set scim_url" in result["msg"] and "(for example %s/scim/v2/)" % emulator.base in result["msg"]
+    assert live_ids(emulator) == [result["token_id"]] and result["token"]  # the new token is handed back, not lost
+
+    result = ok(ansible.task(TOKEN, dict(okta, state="rotated", scim_url=emulator.base + "/scim/v2/")))
+    assert emulator.scim_status(result["token"], path="/scim/v2/Users?count=1") == 200
+    assert emulator.scim_status(result["token"]) == 404
 
 
 def test_recreate_never_fails_without_change(ansible, emulator):
@@ -172,16 +193,22 @@ def test_server_validation_message_is_shown(ansible):
 def test_info_reports_expiring_and_expired(ansible, emulator):
     soon = emulator.control("POST", "tokens", {"org_id": 1, "name": "okta", "email_domains": ["acme.com"]})
     dead = emulator.control("POST", "tokens", {"org_id": 1, "name": "old", "email_domains": ["acme.com"]})
+    edge = emulator.control("POST", "tokens", {"org_id": 1, "name": "edge", "email_domains": ["acme.com"]})
     fine = emulator.control("POST", "tokens", {"org_id": 1, "name": "entra", "email_domains": ["acme.org"]})
     emulator.age_tokens(710, [soon["id"]])
     emulator.age_tokens(740, [dead["id"]])
+    # 29.7 days left: 30 to the nearest day, but inside 30 days, where scim_token renews it.
+    emulator.age_tokens(700.3, [edge["id"]])
     result = ok(ansible.task(INFO, {}))
-    assert [t["id"] for t in result["tokens"]] == [dead["id"], soon["id"], fine["id"]]
-    assert [t["id"] for t in result["expiring"]] == [soon["id"]]
+    assert [t["id"] for t in result["tokens"]] == [dead["id"], soon["id"], edge["id"], fine["id"]]
+    assert [t["id"] for t in result["expiring"]] == [soon["id"], edge["id"]]
+    assert result["expiring"][1]["days_to_expiry"] == 30
     assert [t["id"] for t in result["expired"]] == [dead["id"]]
     assert result["tokens"][0]["expired"] is True and result["duplicates"] == {}
-    assert len(result["warnings"]) == 2
+    assert len(result["warnings"]) == 3
     assert [r["method"] for r in emulator.log()] == ["GET"]
+    renew = ok(ansible.task(TOKEN, {"name": "edge", "email_domains": ["acme.com"]}, check=True))
+    assert renew["action"] == "renewed"
 
 
 def test_no_secret_at_any_verbosity(ansible, emulator, tmp_path):

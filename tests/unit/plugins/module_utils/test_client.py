@@ -2,27 +2,36 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The API client over real HTTP against the emulator: auth, sessions, retries, TLS and error messages."""
 
+import http.server
+import socket
 import ssl
+import threading
+import traceback
 
 import pytest
+import requests
 import trustme
 
 from ansible_collections.resolver.scim.plugins.module_utils import client as client_mod
 from ansible_collections.resolver.scim.plugins.module_utils.api import ResolverApi
 from ansible_collections.resolver.scim.plugins.module_utils.client import (
+    ResolverClient,
+    RetryPolicy,
+    parse_retry_after,
+    redact,
+)
+from ansible_collections.resolver.scim.plugins.module_utils.errors import (
     ApiValidationError,
     AuthenticationError,
     ConfigurationError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitedError,
-    ResolverClient,
-    RetryPolicy,
+    ResolverError,
     ServerError,
     TLSError,
     UncertainWriteError,
     UnreachableError,
-    parse_retry_after,
 )
 
 from conftest import Emulator, start_server  # pylint: disable=wrong-import-order
@@ -142,8 +151,11 @@ def test_not_administrator_message(emulator):
 
 def test_not_found_and_validation_messages(emulator):
     client = make_client(emulator)
-    with pytest.raises(NotFoundError, match="not found"):
+    client.request("GET", "/user/users/me")
+    with pytest.raises(NotFoundError, match="not found") as info:
         client.request("GET", "/user/org/1/user/999")
+    # Once a request has worked, a 404 is about the resource, not the base URL.
+    assert "try url" not in str(info.value)
     with pytest.raises(ApiValidationError, match="not in this org's SSO setup"):
         client.request("POST", "/user/scimTokens", {"orgMembershipId": 100, "name": "x",
                                                     "emailDomains": ["evil.com"]})
@@ -339,7 +351,267 @@ def test_token_round_trip_in_every_wire_variant(emulator, switches):
     assert token.email_domains == ("acme.com", "acme.org") and token.expires is not None
     listed = api.list_tokens()
     assert [t.id for t in listed] == [token.id] and listed[0].email_domains == token.email_domains
-    assert api.token_works(emulator.base + "/scim/v2", secret) is True
+    assert api.token_works(emulator.base + "/scim/", secret) is True
     assert api.delete_token(token.id) is True
     assert api.delete_token(token.id) is False
-    assert api.token_works(emulator.base + "/scim/v2", secret) is False
+    assert api.token_works(emulator.base + "/scim/", secret) is False
+
+
+@pytest.mark.parametrize("scim_path, served, other", [("/scim", "/scim/", "/scim/v2/"),
+                                                      ("/scim/v2", "/scim/v2/", "/scim/")])
+def test_token_check_at_either_scim_base_and_404_names_the_other(emulator, scim_path, served, other):
+    emulator.reset(scim_path=scim_path)
+    api = ResolverApi(make_client(emulator))
+    _token, secret = api.create_token(api.caller_membership_id(), "okta", ["acme.com"])
+    assert api.token_works(emulator.base + served, secret) is True
+    with pytest.raises(NotFoundError) as caught:
+        api.token_works(emulator.base + other, secret)
+    message = caught.value.message
+    assert "GET %s%sUsers?count=1 answered HTTP 404" % (emulator.base, other) in message
+    assert "Set scim_url" in message and "(for example %s%s)" % (emulator.base, served) in message
+    assert secret not in message
+
+
+# ----- credentials as users paste them (issues 16 and 17) ----------------------------------------------
+
+def raised(error_type, call):
+    with pytest.raises(error_type) as info:
+        call()
+    return str(info.value)
+
+
+def test_credentials_with_surrounding_whitespace_are_trimmed(emulator):
+    # echo "$KEY" | ansible-vault encrypt_string keeps the newline; requests would refuse it in a header.
+    client = make_client(emulator, url=" %s/\n" % emulator.url, api_key=" %s\n" % emulator.api_key())
+    assert client.request("GET", "/user/users/me")["id"] == 10
+    admin = emulator.member()
+    client = make_client(emulator, api_key=None, username="\t%s \n" % admin["email"],
+                         password="%s\r\n" % admin["password"], org_id=1)
+    assert client.request("GET", "/user/users/me")["email"] == admin["email"]
+
+
+@pytest.mark.parametrize("option", ["api_key", "password", "username", "url"])
+@pytest.mark.parametrize("inner", ["\n", "\t", "\x07", "\u200b"])
+def test_inner_control_character_is_refused_without_quoting_the_value(emulator, option, inner):
+    value = "rk-Secret%sValue42" % inner
+    options = {"api_key": None, "username": "admin@acme.com", "password": "pw", "org_id": 1} \
+        if option in ("password", "username") else {}
+    options[option] = value
+    message = raised(ConfigurationError, lambda: make_client(emulator, **options))
+    assert message.startswith("%s contains a control or invisible character" % option)
+    assert "Secret" not in message and "Value42" not in message
+    assert emulator.log() == []
+
+
+@pytest.mark.parametrize("key", ["rk-abc def", "rk-caf\u00e9"])
+def test_api_key_with_inner_space_or_non_ascii_is_refused_without_quoting_it(emulator, key):
+    message = raised(ConfigurationError, lambda: make_client(emulator, api_key=key))
+    assert "api_key contains a space or a non-ASCII character" in message and "rk-" not in message
+
+
+@pytest.mark.parametrize("prefix", ["Bearer ", "bearer ", "BEARER\t", "Bearer   "])
+@pytest.mark.parametrize("header", ["authorization", "x-api-key"])
+def test_api_key_pasted_with_its_bearer_scheme_is_accepted(emulator, prefix, header):
+    emulator.reset(auth_header=header)
+    client = make_client(emulator, api_key=prefix + emulator.api_key(), api_key_header=header)
+    assert client.request("GET", "/user/users/me")["id"] == 10
+
+
+def test_swapped_url_and_api_key_is_explained_without_quoting_the_key(emulator):
+    key = emulator.api_key()
+    message = raised(ConfigurationError, lambda: make_client(emulator, url=key, api_key=emulator.url))
+    assert "did you swap url and api_key" in message and key not in message and emulator.url not in message
+    # Only the key in url (api_key from elsewhere): still not quoted.
+    message = raised(ConfigurationError, lambda: make_client(emulator, url=key))
+    assert "url is not an http(s) URL" in message and "Did you swap url and api_key?" in message
+    assert key not in message and key[3:12] not in message
+
+
+@pytest.mark.parametrize("url, quoted", [
+    ("acme.resolver.com", True),
+    ("acme.resolver.com/api", True),
+    ("ftp://acme.resolver.com", True),
+    ("rk-0123456789abcdef", False),
+    ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", False),
+    ("Secret.Pass.word", False),
+])
+def test_a_non_url_is_quoted_only_when_it_looks_like_a_host_name(url, quoted):
+    message = raised(ConfigurationError, lambda: client_mod.check_url(url))
+    assert (url in message) is quoted
+    assert "is not an http(s) URL" in message
+
+
+def test_url_query_is_not_quoted():
+    message = raised(ConfigurationError, lambda: client_mod.check_url("https://acme.resolver.com/api?key=s3cr3t"))
+    assert "must not have a query or fragment" in message and "https://acme.resolver.com/api" in message
+    assert "s3cr3t" not in message
+
+
+def test_unexpected_transport_error_never_carries_its_text(emulator):
+    # A token value with a newline (as a server might return one) is refused by requests with an error that
+    # quotes the whole header; the client passes on only the exception's type.
+    client = make_client(emulator)
+    token = "scim-%s\nX" % "Secret"  # built, so that the traceback's source lines do not show it
+    with pytest.raises(ResolverError) as info:
+        client.probe_bearer(emulator.base + "/scim/v2/Users", token)
+    assert "could not be sent (InvalidHeader)" in str(info.value)
+    # Nor does its traceback (ansible-core formats the chain when tracebacks are on).
+    formatted = "".join(traceback.format_exception(info.type, info.value, info.tb))
+    assert "InvalidHeader" in formatted and "scim-Secret" not in formatted
+
+
+def test_redact_covers_the_forms_exceptions_quote_values_in():
+    secret = 'pa"ss\\wo\nrd'
+    text = "raw %s repr %r json %s" % (secret, secret, '"pa\\"ss\\\\wo\\nrd"')
+    assert redact(text, [secret, None, ""]) == "raw ******** repr '********' json \"********\""
+
+
+def test_issued_tokens_are_redacted_from_server_messages(emulator):
+    api = ResolverApi(make_client(emulator))
+    _token, secret = api.create_token(api.caller_membership_id(), "okta", ["acme.com"])
+    assert api.client.redact("echo %s" % secret) == "echo ********"
+
+
+# ----- loopback and proxies (issue 17, item 8) ---------------------------------------------------------
+
+def test_localhost_names_count_as_loopback_only_when_every_address_is(monkeypatch):
+    assert client_mod.is_loopback("localhost") and client_mod.is_loopback("127.0.0.2")
+    assert client_mod.is_loopback("::1") and not client_mod.is_loopback("10.0.0.5")
+    real = socket.getaddrinfo
+    answers = {"evil.localhost": ["10.0.0.5"], "split.localhost": ["127.0.0.1", "192.0.2.7"],
+               "lab.localhost": ["127.0.0.1", "::1"]}
+
+    def fake_getaddrinfo(host, *args, **kwargs):
+        if host in answers:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, 0)) for a in answers[host]]
+        if host == "gone.localhost":
+            raise socket.gaierror("Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(client_mod.socket, "getaddrinfo", fake_getaddrinfo)
+    assert client_mod.is_loopback("lab.localhost")
+    assert not client_mod.is_loopback("evil.localhost")
+    assert not client_mod.is_loopback("split.localhost")
+    assert not client_mod.is_loopback("gone.localhost")
+    message = raised(ConfigurationError, lambda: client_mod.check_url("http://evil.localhost:8080"))
+    assert "uses plain http:// to a non-loopback host" in message
+    assert client_mod.check_url("http://lab.localhost:8080") == "http://lab.localhost:8080"
+
+
+class RecordingProxy(http.server.BaseHTTPRequestHandler):
+    """A proxy that forwards nothing: it records what it was sent and answers 502."""
+
+    received = []
+
+    def answer(self):
+        self.received.append((self.command, self.path, self.headers.get("Authorization")))
+        self.send_response(502)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_GET = do_POST = do_DELETE = do_CONNECT = answer
+
+    def log_message(self, *args):  # pylint: disable=arguments-differ
+        pass
+
+
+@pytest.fixture
+def proxy_env(monkeypatch):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RecordingProxy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = "http://127.0.0.1:%d" % server.server_address[1]
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, url)
+    RecordingProxy.received = []
+    yield RecordingProxy.received
+    server.shutdown()
+
+
+def test_plain_http_credentials_never_go_through_a_proxy(emulator, proxy_env):
+    key = emulator.api_key()
+    # The fixture works: an ordinary requests call to the same URL goes to the proxy, key and all.
+    requests.get(emulator.url + "/user/users/me", headers={"Authorization": "Bearer " + key}, timeout=5)
+    assert proxy_env == [("GET", emulator.url + "/user/users/me", "Bearer " + key)]
+    del proxy_env[:]
+    client = make_client(emulator)
+    assert client.request("GET", "/user/users/me")["id"] == 10
+    assert client.probe_bearer(emulator.base + "/scim/v2/Users", "not-a-token") == 401
+    assert proxy_env == []
+
+
+def test_https_still_uses_the_proxy_which_sees_only_connect(tls_emulator, proxy_env):
+    emulator, ca_pem = tls_emulator
+    client = ResolverClient(url=emulator.base, api_key="k", ca_path=ca_pem, retry_policy=RetryPolicy(attempts=1))
+    with pytest.raises(UnreachableError):
+        client.request("GET", "/user/users/me")
+    host = emulator.base.split("://")[1]
+    assert proxy_env == [("CONNECT", host, None)]
+
+
+# ----- messages users search for (issue 16, item 5) ----------------------------------------------------
+
+@pytest.mark.parametrize("prefix, suffix, suggested", [
+    ("/api", "", "/api"),         # /api missing
+    ("", "/api", ""),             # /api where there is none
+    ("/api", "/api/api", "/api"),  # /api doubled
+])
+def test_404_on_the_first_request_points_at_the_base_url(emulator, prefix, suffix, suggested):
+    emulator.reset(prefix=prefix)
+    client = make_client(emulator, url=emulator.base + suffix)
+    message = raised(NotFoundError, lambda: ResolverApi(client).whoami())
+    assert "who am I (GET /user/users/me): not found (HTTP 404)" in message
+    assert "%s%s/user/users/me was tried" % (emulator.base, suffix) in message
+    assert message.endswith("try url: %s%s." % (emulator.base, suggested))
+
+
+def test_404_on_session_login_points_at_the_base_url_too(emulator):
+    emulator.reset(prefix="/api")
+    admin = emulator.member()
+    client = make_client(emulator, url=emulator.base, api_key=None, username=admin["email"],
+                         password=admin["password"], org_id=1)
+    message = raised(AuthenticationError, lambda: client.request("GET", "/user/users/me"))
+    assert "not an active member of org 1" in message and "try url: %s/api." % emulator.base in message
+
+
+@pytest.mark.parametrize("validate_certs", [True, False])
+def test_https_to_a_plain_http_port_says_the_server_did_not_answer_tls(emulator, validate_certs):
+    url = emulator.url.replace("http://", "https://")
+    client = make_client(emulator, url=url, validate_certs=validate_certs)
+    message = raised(TLSError, lambda: client.request("GET", "/user/users/me"))
+    assert "%s did not answer TLS" % url in message and "Check the scheme and port" in message
+    assert "ca_path" not in message and "validate_certs" not in message
+
+
+def test_tls_failure_with_validate_certs_off_does_not_suggest_turning_it_off(tmp_path):
+    # A server that accepts TCP and closes at once: the handshake fails whatever the certificate settings.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+
+    def close_each():
+        while True:
+            try:
+                connection, _address = listener.accept()
+            except OSError:
+                return
+            connection.close()
+
+    threading.Thread(target=close_each, daemon=True).start()
+    try:
+        client = ResolverClient(url="https://127.0.0.1:%d" % listener.getsockname()[1], api_key="k", timeout=2,
+                                validate_certs=False, retry_policy=RetryPolicy(attempts=1))
+        with pytest.raises(ResolverError) as info:
+            client.request("GET", "/user/users/me")
+    finally:
+        listener.close()
+    assert "validate_certs: false" not in str(info.value)
+
+
+def test_non_administrator_is_named_by_email(emulator):
+    api = ResolverApi(make_client(emulator, api_key=emulator.api_key(admin=False)))
+    viewer = emulator.member(admin=False)
+    message = raised(PermissionDeniedError, api.membership_facts)
+    assert message.startswith("%s (user " % viewer["email"])
+    assert "is not an Administrator of org 1 (" in message

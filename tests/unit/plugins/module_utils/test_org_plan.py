@@ -5,11 +5,12 @@
 import datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from ansible_collections.resolver.scim.plugins.module_utils.org_plan import plan_org, store_key, validate_entries
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import InputError, ScimToken, decide, iso
+from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError
+from ansible_collections.resolver.scim.plugins.module_utils.tokens import ScimToken, decide, iso
 
 NOW = datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.timezone.utc)
 
@@ -120,15 +121,31 @@ def test_bad_entries_name_the_entry_and_what_is_accepted(declared, fragment):
 def test_absent_entries_need_no_domains_and_defaults_are_filled_in():
     [okta, gone] = validate_entries([{"name": "okta", "email_domains": ["ACME.com "]}, {"name": "old", "state": "absent"}])
     assert okta == {"name": "okta", "email_domains": ["acme.com"], "state": "present", "rotate_before_days": 30,
-                    "previous": "revoke"}
+                    "previous": "revoke", "handover": None}
     assert gone["email_domains"] == []
 
 
 @given(st.text(min_size=1, max_size=40))
-def test_store_keys_are_safe_file_names_and_distinct(name):
+def test_store_keys_are_safe_file_names(name):
     key = store_key(name)
     assert "/" not in key and not key.startswith(".") and key
     if key == name:
         assert all(c.isalnum() or c in "._-" for c in name)
-    else:
-        assert store_key(name + "x") != key
+
+
+# Names that differ only in characters a file name cannot hold, and names shaped like another name's key.
+NEAR_NAMES = st.text(alphabet="ab_-/ .:", min_size=1, max_size=6)
+
+
+@given(NEAR_NAMES, NEAR_NAMES)
+def test_distinct_names_get_distinct_store_keys(first, second):
+    assume(first != second)
+    assert store_key(first) != store_key(second)
+
+
+@given(st.text(min_size=1, max_size=40))
+def test_a_name_spelled_like_another_names_key_gets_its_own(name):
+    # "okta?" is stored as "okta_-<hash>"; a token named exactly that must not share its file.
+    key = store_key(name)
+    assume(key != name)
+    assert store_key(key) != key

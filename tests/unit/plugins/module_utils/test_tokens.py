@@ -14,10 +14,9 @@ from ansible_collections.resolver.scim.plugins.module_utils.api import (
     parse_timestamp,
     token_from_wire,
 )
-from ansible_collections.resolver.scim.plugins.module_utils.client import ResponseFormatError
-from ansible_collections.resolver.scim.plugins.module_utils.token_service import execute
+from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError, ResponseFormatError
+from ansible_collections.resolver.scim.plugins.module_utils.token_service import execute_token_plan
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import (
-    InputError,
     ScimToken,
     check_days,
     check_name,
@@ -103,7 +102,7 @@ def test_decision_table(state, situation, previous):
 
 
 class RecordingApi:
-    """Stands in for ResolverApi (not for requests): records what execute() asks of Resolver."""
+    """Stands in for ResolverApi (not for requests): records what execute_token_plan() asks of Resolver."""
 
     def __init__(self):
         self.calls = []
@@ -126,8 +125,8 @@ def test_check_mode_sends_nothing_and_reports_the_same(state, situation):
     tokens = SITUATIONS[situation]
     plan = decide(state, "okta", tokens, NOW, email_domains=DOMAINS)
     dry, real = RecordingApi(), RecordingApi()
-    dry_result, dry_diff = execute(dry, plan, "okta", DOMAINS, NOW, True, tokens=tokens)
-    real_result = execute(real, plan, "okta", DOMAINS, NOW, False, tokens=tokens)[0]
+    dry_result, dry_diff = execute_token_plan(dry, plan, "okta", DOMAINS, NOW, True, tokens=tokens)
+    real_result = execute_token_plan(real, plan, "okta", DOMAINS, NOW, False, tokens=tokens)[0]
     assert dry.calls == []
     assert "token" not in dry_result and "s3cr3t" not in repr(dry_diff)
     assert (dry_result["action"], dry_result["reason"]) == (real_result["action"], real_result["reason"])
@@ -292,7 +291,6 @@ def test_domains_from_either_wire_form(wire):
     assert domains_from_wire(wire) == ("acme.com", "acme.org")
 
 
-NOW = datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.timezone.utc)
 TOKEN_SETS = st.lists(st.tuples(st.sampled_from(["okta", "entra"]), st.integers(-800, 0),
                                 st.sampled_from([("acme.com",), ("acme.com", "acme.org"), ("other.com",)])),
                       max_size=5)
@@ -337,3 +335,17 @@ def test_decision_converges_and_never_touches_newer_or_other_tokens(specs, state
     assert not again.create, (plan, again)
     if previous == "revoke":
         assert again.action == "none" and [t.name for t in after].count("okta") == 1
+
+
+@pytest.mark.parametrize("left, days", [
+    # A new two-year token, read a moment before it was made (the module's clock) and a minute after.
+    (datetime.timedelta(days=730, milliseconds=40), 730),
+    (datetime.timedelta(days=730) - datetime.timedelta(minutes=1), 730),
+    (datetime.timedelta(days=729, hours=11), 729),
+    (datetime.timedelta(days=29, hours=13), 30),
+    (datetime.timedelta(hours=-2), 0),
+    (datetime.timedelta(days=-3, hours=-1), -3),
+])
+def test_days_to_expiry_is_rounded_to_the_nearest_day(left, days):
+    new = ScimToken(1, "okta", 100, DOMAINS, NOW, NOW + left)
+    assert new.days_to_expiry(NOW) == days

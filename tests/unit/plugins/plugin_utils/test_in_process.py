@@ -140,15 +140,35 @@ class StandInTask:
         self.check_mode = False
 
 
-def test_an_unexpected_exception_is_reported_without_its_text(emulator):
-    def run(module, api):
-        raise KeyError("value-that-must-not-show %s" % module.params["api_key"])
-
-    broken = types.SimpleNamespace(ARGUMENT_SPEC={}, MODULE_RULES={"supports_check_mode": True}, run=run)
+def action_for(run, talks_to_resolver, args):
+    broken = types.SimpleNamespace(ARGUMENT_SPEC={} if talks_to_resolver else {"path": {"type": "path"}},
+                                   MODULE_RULES={"supports_check_mode": True}, TALKS_TO_RESOLVER=talks_to_resolver,
+                                   run=run)
     action = ModuleInProcess.__new__(type("ActionModule", (ModuleInProcess,), {"MODULE": broken}))
-    action._task = StandInTask({"url": emulator.url, "api_key": emulator.api_key()})  # pylint: disable=protected-access
-    result = action._run_in_process({}, {})  # pylint: disable=protected-access
+    action._task = StandInTask(args)  # pylint: disable=protected-access
+    return action
+
+
+def test_an_unexpected_exception_outside_the_harness_is_reported_without_its_text(tmp_path):
+    def run(module):
+        raise KeyError("value-that-must-not-show %s" % module.params["path"])
+
+    result = action_for(run, False, {"path": str(tmp_path)})._run_in_process({}, {})  # pylint: disable=protected-access
     assert result["failed"] is True
     assert result["msg"] == "resolver.scim.broken failed unexpectedly: KeyError at test_in_process.py line %d, in run." % (
         run.__code__.co_firstlineno + 1)
-    assert "value-that-must-not-show" not in repr(result) and emulator.api_key() not in repr(result)
+    assert "value-that-must-not-show" not in repr(result)
+
+
+def test_an_unexpected_exception_in_the_harness_is_told_as_the_module_tells_it_without_a_traceback(emulator):
+    key = emulator.api_key()
+
+    def run(module, api):
+        raise KeyError("while sending %s" % module.params["api_key"])
+
+    action = action_for(run, True, {"url": emulator.url, "api_key": key})
+    result = action._run_in_process({}, {})  # pylint: disable=protected-access
+    # run_module's own words, with the known secrets redacted, as the module file reports it.
+    assert result["failed"] is True and result["msg"].startswith("Unexpected error (KeyError: ")
+    assert "while sending" in result["msg"] and key not in repr(result)
+    assert "exception" not in result
