@@ -19,12 +19,14 @@ from ansible_collections.resolver.scim.plugins.module_utils.client import (
 from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError, ResolverError
 
 
-def env_fallback(*names):
+def env_fallback(*names, environ=None):
     """Like ansible's env_fallback, but an empty variable counts as unset: an AWX credential injects every field
-    of its type, so an API-key credential still sets RESOLVER_ORG_ID="" (which would not convert to an int)."""
+    of its type, so an API-key credential still sets RESOLVER_ORG_ID="" (which would not convert to an int).
+    ``environ`` replaces os.environ when the module code runs in the controller (plugins/plugin_utils/in_process.py)."""
+    environ = os.environ if environ is None else environ
     for name in names:
-        if os.environ.get(name):
-            return os.environ[name]
+        if environ.get(name):
+            return environ[name]
     raise AnsibleFallbackNotFound
 
 

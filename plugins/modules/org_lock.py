@@ -158,6 +158,19 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.resolver.scim.plugins.module_utils import org_lock
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import iso
 
+ARGUMENT_SPEC = dict(
+    path=dict(type="path", required=True),
+    state=dict(type="str", choices=["locked", "unlocked"], default="locked"),
+    owner=dict(type="str", no_log=False),
+    timeout=dict(type="int", default=900),
+    wait=dict(type="bool", default=True),
+    stale_after=dict(type="int", default=3600),
+    description=dict(type="str", default=""),
+)
+MODULE_RULES = dict(supports_check_mode=True)
+# No connection options, and run(module) returns the result: the lock is a directory, not a Resolver resource.
+TALKS_TO_RESOLVER = False
+
 
 def held_since(holder):
     if not holder:
@@ -212,18 +225,7 @@ def run(module):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type="path", required=True),
-            state=dict(type="str", choices=["locked", "unlocked"], default="locked"),
-            owner=dict(type="str", no_log=False),
-            timeout=dict(type="int", default=900),
-            wait=dict(type="bool", default=True),
-            stale_after=dict(type="int", default=3600),
-            description=dict(type="str", default=""),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, **MODULE_RULES)
     module.exit_json(**run(module))
 
 

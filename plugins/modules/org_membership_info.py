@@ -101,14 +101,16 @@ membership:
 
 from ansible_collections.resolver.scim.plugins.module_utils.module import resolver_module, run_module
 
+ARGUMENT_SPEC = dict(user_id=dict(type="int"))
+MODULE_RULES = dict(supports_check_mode=True)
+
 
 def run(module, api):
     return False, api.membership_facts(module.params["user_id"], module.params["org_id"]), None
 
 
 def main():
-    module = resolver_module(dict(user_id=dict(type="int")), supports_check_mode=True)
-    run_module(module, run)
+    run_module(resolver_module(ARGUMENT_SPEC, **MODULE_RULES), run)
 
 
 if __name__ == "__main__":

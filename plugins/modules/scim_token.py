@@ -252,6 +252,7 @@ ARGUMENT_SPEC = dict(
     org_membership_id=dict(type="int"),
     token_id=dict(type="int", no_log=False),
 )
+MODULE_RULES = dict(supports_check_mode=True)
 
 
 def validated(params, base_url):
@@ -291,8 +292,7 @@ def run(module, api):
 
 
 def main():
-    module = resolver_module(ARGUMENT_SPEC, supports_check_mode=True)
-    run_module(module, run)
+    run_module(resolver_module(ARGUMENT_SPEC, **MODULE_RULES), run)
 
 
 if __name__ == "__main__":

@@ -130,6 +130,9 @@ from ansible_collections.resolver.scim.plugins.module_utils.tokens import (
     utcnow,
 )
 
+ARGUMENT_SPEC = dict(name=dict(type="str"), expiry_warning_days=dict(type="int", default=30))
+MODULE_RULES = dict(supports_check_mode=True)
+
 
 def run(module, api):
     warning_days = check_days(module.params["expiry_warning_days"], "expiry_warning_days")
@@ -161,9 +164,7 @@ def run(module, api):
 
 
 def main():
-    module = resolver_module(dict(name=dict(type="str"), expiry_warning_days=dict(type="int", default=30)),
-                             supports_check_mode=True)
-    run_module(module, run)
+    run_module(resolver_module(ARGUMENT_SPEC, **MODULE_RULES), run)
 
 
 if __name__ == "__main__":

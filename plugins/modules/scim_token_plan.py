@@ -318,6 +318,7 @@ ARGUMENT_SPEC = dict(
     require_admin=dict(type="bool", default=False),
     label=dict(type="str", default="tokens"),
 )
+MODULE_RULES = dict(supports_check_mode=True)
 
 
 def what_is_stored(params, api, membership):
@@ -365,8 +366,7 @@ def run(module, api):
 
 
 def main():
-    module = resolver_module(ARGUMENT_SPEC, supports_check_mode=True)
-    run_module(module, run)
+    run_module(resolver_module(ARGUMENT_SPEC, **MODULE_RULES), run)
 
 
 if __name__ == "__main__":

@@ -77,6 +77,7 @@ ARGUMENT_SPEC = dict(
     token_ids=dict(type="list", elements="int", required=True, no_log=False),
     names=dict(type="list", elements="str"),
 )
+MODULE_RULES = dict(supports_check_mode=True)
 
 
 def run(module, api):
@@ -104,8 +105,7 @@ def run(module, api):
 
 
 def main():
-    module = resolver_module(ARGUMENT_SPEC, supports_check_mode=True)
-    run_module(module, run)
+    run_module(resolver_module(ARGUMENT_SPEC, **MODULE_RULES), run)
 
 
 if __name__ == "__main__":

@@ -77,14 +77,9 @@ def scan(paths, secrets):
     return found
 
 
-@pytest.mark.parametrize("auth", ["api_key", "session"])
-def test_converge_under_ansible_runner_with_injected_credentials(emulator, tmp_path, auth):
-    admin = emulator.member()
-    inputs = {"url": emulator.url}
-    if auth == "api_key":
-        inputs["api_key"] = admin["api_key"]
-    else:
-        inputs.update(username=admin["email"], password=admin["password"], org_id="1")
+def runner_jobs(emulator, tmp_path, inputs):
+    """A job function running the collection's playbooks under ansible-runner, as AWX runs them with a credential
+    of this collection's type holding ``inputs``; the log file and fact cache land in tmp_path."""
     env = awx_inject(load_credential_type(), inputs)
     env.update({
         "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
@@ -98,17 +93,48 @@ def test_converge_under_ansible_runner_with_injected_credentials(emulator, tmp_p
     host = {"scim_domain": org_inventory.org_hosts(emulator.seed, emulator.url, 1)["org1-acme"]["scim_domain"]}
     inventory = org_inventory.write_inventory(str(tmp_path / "inventory"), {"org1-acme": host},
                                               {"resolver_scim_token_store_dir": str(tmp_path / "store")})
-
-    # Like AWX, the runner keeps the injected variables in the job's input (env/envvars), which AWX deletes after the
-    # job; what a job leaves behind is its artifacts directory (events, stdout), scanned below. The runner's own
-    # `command` artifact repeats the whole environment; AWX keeps that as the job's environment with every variable
-    # whose name matches HIDDEN_ENV masked, which the credential type's secret variables must therefore match.
-    (tmp_path / "runner").mkdir()
+    (tmp_path / "runner").mkdir(exist_ok=True)
 
     def job(playbook, **kwargs):
         return ansible_runner.run(private_data_dir=str(tmp_path / "runner"), playbook=os.path.join(
             REPO, "playbooks", playbook), inventory=inventory, envvars=env, quiet=True, verbosity=4,
             cmdline="--diff", **kwargs)
+
+    return job
+
+
+def assert_nothing_left_behind(job_dirs, runs, secrets):
+    """No secret in any job event, artifact or log under ``job_dirs`` (each a runner_jobs tmp_path), but in the
+    runner's `command` artifact under a name AWX masks."""
+    events = [event for run in runs for event in run.events]
+    assert any(e["event"].startswith("runner_on_") for e in events)
+    assert [s[:6] for e in events for s in secrets if s in json.dumps(e)] == []
+    artifacts = [str(job_dir / "runner" / "artifacts") for job_dir in job_dirs]
+    logs = [str(job_dir / "ansible.log") for job_dir in job_dirs]
+    assert all(os.path.getsize(log) > 0 for log in logs)
+    assert sum(len(os.listdir(directory)) for directory in artifacts) == len(runs)
+    command_files = [os.path.join(d, i, "command") for d in artifacts for i in os.listdir(d)]
+    for path in command_files:
+        with open(path, encoding="utf-8") as handle:
+            leaked = {k for k, v in json.load(handle)["env"].items() if v in secrets}
+        assert leaked and all(HIDDEN_ENV.search(k) for k in leaked), leaked
+        os.remove(path)  # checked above: only under names AWX masks
+    assert scan(artifacts + logs, secrets) == []
+
+
+@pytest.mark.parametrize("auth", ["api_key", "session"])
+def test_converge_under_ansible_runner_with_injected_credentials(emulator, tmp_path, auth):
+    admin = emulator.member()
+    inputs = {"url": emulator.url}
+    if auth == "api_key":
+        inputs["api_key"] = admin["api_key"]
+    else:
+        inputs.update(username=admin["email"], password=admin["password"], org_id="1")
+    # Like AWX, the runner keeps the injected variables in the job's input (env/envvars), which AWX deletes after the
+    # job; what a job leaves behind is its artifacts directory (events, stdout), scanned below. The runner's own
+    # `command` artifact repeats the whole environment; AWX keeps that as the job's environment with every variable
+    # whose name matches HIDDEN_ENV masked, which the credential type's secret variables must therefore match.
+    job = runner_jobs(emulator, tmp_path, inputs)
 
     first = job("converge.yml")
     assert (first.status, first.rc) == ("successful", 0), first.stdout.read()[-3000:]
@@ -125,18 +151,34 @@ def test_converge_under_ansible_runner_with_injected_credentials(emulator, tmp_p
     with open(str(tmp_path / "drift.json"), encoding="utf-8") as handle:
         assert json.load(handle)["drifted"] is False
 
-    events = [event for run in (first, again, gate) for event in run.events]
-    assert any(e["event"] == "runner_on_ok" for e in events)
     secrets = emulator.secrets()
     assert admin["api_key"] in secrets and admin["password"] in secrets and len(secrets) >= 4
-    assert [s[:6] for e in events for s in secrets if s in json.dumps(e)] == []
-    assert os.path.getsize(str(tmp_path / "ansible.log")) > 0
-    artifacts = str(tmp_path / "runner" / "artifacts")
-    assert len(os.listdir(artifacts)) == 3
-    command_files = [os.path.join(d, "command") for d in (os.path.join(artifacts, i) for i in os.listdir(artifacts))]
-    for path in command_files:
-        with open(path, encoding="utf-8") as handle:
-            leaked = {k for k, v in json.load(handle)["env"].items() if v in secrets}
-        assert leaked and all(HIDDEN_ENV.search(k) for k in leaked), leaked
-        os.remove(path)  # checked above: only under names AWX masks
-    assert scan([artifacts, str(tmp_path / "ansible.log")], secrets) == []
+    assert_nothing_left_behind([tmp_path], (first, again, gate), secrets)
+
+
+def test_failed_jobs_leave_no_secret_behind(emulator, tmp_path):
+    """Issue 15, item 3: a job that fails after new tokens were issued and stored (Resolver refuses to revoke the
+    old ones) and a job whose API key is wrong leave no key or token value in the events, artifacts or log."""
+    admin = emulator.member()
+    job = runner_jobs(emulator, tmp_path, {"url": emulator.url, "api_key": admin["api_key"]})
+    first = job("converge.yml")
+    assert first.status == "successful", first.stdout.read()[-3000:]
+
+    emulator.age_tokens(705)
+    emulator.faults({"method": "DELETE", "path": "^/user/scimTokens/", "count": 10, "status": 409})
+    renewal = job("converge.yml")
+    assert renewal.status == "failed" and renewal.stats["failures"] == {"org1-acme": 1}
+    # It failed after issuing: both names have their old and their new token live, the new ones stored.
+    assert sorted(t["name"] for t in emulator.tokens()) == ["entra-id", "entra-id", "okta", "okta"]
+    emulator.faults()
+
+    # Another job directory: ansible-runner keeps a job's environment in its private data directory.
+    (tmp_path / "wrong").mkdir()
+    wrong_key = {"url": emulator.url, "api_key": admin["api_key"] + "x"}
+    wrong = runner_jobs(emulator, tmp_path / "wrong", wrong_key)("converge.yml")
+    assert wrong.status == "failed"
+    assert any("credential is wrong" in json.dumps(e) for e in wrong.events)
+
+    secrets = emulator.secrets()
+    assert admin["api_key"] in secrets and len(secrets) >= 4
+    assert_nothing_left_behind([tmp_path, tmp_path / "wrong"], (first, renewal, wrong), secrets + [wrong_key["api_key"]])

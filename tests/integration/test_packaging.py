@@ -14,6 +14,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BIN = os.path.dirname(sys.executable)
 API_MODULES = ["org_membership_info", "scim_token", "scim_token_info", "scim_token_plan"]
 MODULES = API_MODULES + ["org_lock"]
+# The modules that run in the controller process when their task runs there (entra_provisioning does not).
+ACTIONS = MODULES + ["scim_token_revoke"]
 
 
 def run(*command, env=None):
@@ -41,8 +43,9 @@ def test_tarball_has_the_collection_and_no_dev_files(installed):
     with tarfile.open(tarball) as archive:
         names = archive.getnames()
     assert "meta/runtime.yml" in names and "plugins/module_utils/client.py" in names
-    for module in MODULES:
-        assert "plugins/modules/%s.py" % module in names
+    for module in ACTIONS:
+        assert "plugins/modules/%s.py" % module in names and "plugins/action/%s.py" % module in names
+    assert "plugins/plugin_utils/in_process.py" in names
     for playbook in ("converge", "drift_check", "rotate"):
         assert "playbooks/%s.yml" % playbook in names
     assert "roles/scim_tokens/meta/argument_specs.yml" in names and "roles/scim_tokens/README.md" in names
@@ -80,6 +83,12 @@ def test_entra_module_documentation_from_the_installed_tarball(installed):
     assert entry["examples"].strip() and entry["return"]
     text = run(os.path.join(BIN, "ansible-doc"), "resolver.scim.entra_provisioning", env=env)
     assert "AZURE_TENANT" in text and "Synchronization.ReadWrite.All" in text
+
+
+@pytest.mark.parametrize("module", ACTIONS)
+def test_every_action_plugin_is_documented_by_its_module(installed, module):
+    doc = json.loads(run(os.path.join(BIN, "ansible-doc"), "--json", "resolver.scim." + module, env=installed[1]))
+    assert doc["resolver.scim." + module]["doc"]["has_action"] is True
 
 
 @pytest.mark.parametrize("entry_point", ["main", "drift_check"])
