@@ -114,8 +114,9 @@ ROLE_CASES = [
      "resolver_scim_tokens[0] (okta).rotate_before_days must be a whole number of days from 0 to 729"),
     ("no domains", {"resolver_scim_tokens": [{"name": "okta"}]},
      "resolver_scim_tokens[0] (okta).email_domains must be a list of domains, for example [acme.com]"),
-    ("domains as a string", {"resolver_scim_tokens": [{"name": "okta", "email_domains": "acme.com"}]},
-     "resolver_scim_tokens[0] (okta).email_domains must be a list of domains"),
+    # (A string is a comma-separated list, as for every Ansible list option; a mapping is not a list.)
+    ("domains as a mapping", {"resolver_scim_tokens": [{"name": "okta", "email_domains": {"acme.com": True}}]},
+     "unable to convert to list"),
     ("unknown state", {"resolver_scim_tokens": [dict(DECLARED[0], state="gone")]},
      "value of state must be one of: present, absent, rotated, got: gone"),
     ("unknown key", {"resolver_scim_tokens": [dict(DECLARED[0], domains=["acme.com"])]},

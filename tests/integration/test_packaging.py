@@ -99,4 +99,5 @@ def test_role_documentation_from_the_installed_tarball(installed, entry_point):
     options = doc["resolver.scim.scim_tokens"]["entry_points"][entry_point]["options"]
     assert options["resolver_scim_tokens"]["required"] is True
     assert all(option.get("description") for option in options.values())
-    assert options["resolver_scim_token_store"]["choices"] == ["file", "vault", "none"]
+    assert options["resolver_scim_token_store"]["choices"] == ["file", "vault", "none", "custom", "hashi_vault",
+                                                               "aws_secretsmanager"]

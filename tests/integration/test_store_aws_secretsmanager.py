@@ -111,7 +111,7 @@ def test_write_read_new_version_remove(aws):
 
     run = aws.run([verb(STORE, "write", scim_tokens_store_items=[
         item("okta", okta_v1, 101), item("Entra ID", entra_v1, 102, key="entra-id", status="pending",
-                                         idp={"entra": 102})])])
+                                         idp_token_id=102)])])
     assert run.rc == 0, run.output[-3000:]
     assert run.calls == ["DescribeSecret", "CreateSecret", "DescribeSecret"] * 2
     assert aws.value("okta") == {"token": okta_v1, "name": "okta", "token_id": 101, "email_domains": ["acme.com"],
@@ -121,7 +121,7 @@ def test_write_read_new_version_remove(aws):
     assert run.rc == 0, run.output[-3000:]
     assert aws.records(run.results) == [
         {"name": "Entra ID", "token_id": 102, "org_id": 1, "email_domains": ["acme.com"],
-         "expires": "2028-06-01T00:00:00Z", "status": "pending", "idp": {"entra": 102},
+         "expires": "2028-06-01T00:00:00Z", "status": "pending", "idp_token_id": 102,
          "source": "aws secretsmanager %s (us-east-1)" % aws.name("entra-id")},
         {"name": "okta", "token_id": 101, "org_id": 1, "email_domains": ["acme.com"],
          "expires": "2028-06-01T00:00:00Z", "status": "current",

@@ -108,7 +108,7 @@ def test_write_read_new_version_remove(vault):
 
     run = vault.run([verb(STORE, "write", scim_tokens_store_items=[
         item("okta", okta_v1, 101), item("Entra ID", entra_v1, 102, key="entra-id", status="pending",
-                                         idp={"entra": 102})])])
+                                         idp_token_id=102)])])
     assert run.rc == 0, run.output[-3000:]
     assert [r["status"] for r in run.results if r["task"].startswith("Write each")] == ["ok"]
     assert run.requests == [("create", "secret/data/resolver-scim/%s/okta" % vault.org),
@@ -121,7 +121,7 @@ def test_write_read_new_version_remove(vault):
     assert run.rc == 0, run.output[-3000:]
     assert vault.records(run.results) == [
         {"name": "Entra ID", "token_id": 102, "org_id": 1, "email_domains": ["acme.com"],
-         "expires": "2028-06-01T00:00:00Z", "status": "pending", "idp": {"entra": 102},
+         "expires": "2028-06-01T00:00:00Z", "status": "pending", "idp_token_id": 102,
          "source": "vault kv2 " + vault.path("entra-id")},
         {"name": "okta", "token_id": 101, "org_id": 1, "email_domains": ["acme.com"],
          "expires": "2028-06-01T00:00:00Z", "status": "current", "source": "vault kv2 " + vault.path("okta")}]
