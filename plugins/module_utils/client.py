@@ -425,7 +425,6 @@ class ResolverClient:
     def _wait(self, seconds, deadline):
         self._sleep(max(0.0, min(seconds, deadline - self._monotonic())))
 
-
     def _parse(self, response, what):
         try:
             return response.json()
