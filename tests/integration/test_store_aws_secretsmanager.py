@@ -43,7 +43,7 @@ class AwsRuns:
         self.tmp_path = tmp_path
         self.moto = moto
         self.collections = collections
-        self.org = "org-" + secrets.token_hex(3)
+        self.org = store_servers.org_name()
         self.access_key, self.secret_key = moto.keys["writer"]
         self.secrets = {moto.keys["writer"][1], moto.keys["reader"][1]}
 

@@ -52,7 +52,7 @@ class VaultRuns:
         self.tmp_path = tmp_path
         self.openbao = openbao
         self.collections = collections
-        self.org = "org-" + secrets.token_hex(3)
+        self.org = store_servers.org_name()
         self.token = openbao.token(POLICY)
         self.secrets = {openbao.root_token, self.token}
 

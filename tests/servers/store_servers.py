@@ -253,6 +253,12 @@ def store_play(settings, tasks, org="acme", org_id=1):
     return [{"name": "store verbs", "hosts": org, "gather_facts": False, "vars": variables, "tasks": tasks}]
 
 
+def org_name():
+    """A fresh org name of letters only: Ansible masks every no_log value (token ids are small numbers) wherever it
+    appears in a message, so digits in the org name would make the messages these tests read unpredictable."""
+    return "org-" + "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(8))
+
+
 def item(name, token, token_id, key=None, status="current", **extra):
     """One item of scim_tokens_store_items, as the role hands it to write.yml."""
     entry = {"name": name, "key": key or name, "token": token, "token_id": token_id,
