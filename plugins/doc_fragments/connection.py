@@ -93,6 +93,6 @@ notes:
   - Proxies are taken from the usual E(HTTPS_PROXY), E(HTTP_PROXY) and E(NO_PROXY) environment variables, except
     that a plain C(http://) request never goes through a proxy, which would read the credential.
   - Secrets (O(api_key), O(password), session and SCIM tokens) never appear in messages, diffs or tracebacks.
-    ansible-core itself prints module arguments with E(ANSIBLE_DEBUG=1) and keeps them on disk with
-    E(ANSIBLE_KEEP_REMOTE_FILES=1).
+    ansible-core itself prints module arguments with C(ANSIBLE_DEBUG=1) and keeps them on disk with
+    C(ANSIBLE_KEEP_REMOTE_FILES=1).
 """
