@@ -256,7 +256,7 @@ def store_play(settings, tasks, org="acme", org_id=1):
 def org_name():
     """A fresh org name of letters only: Ansible masks every no_log value (token ids are small numbers) wherever it
     appears in a message, so digits in the org name would make the messages these tests read unpredictable."""
-    return "org-" + "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(8))
+    return "org-" + "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz") for _position in range(8))
 
 
 def item(name, token, token_id, key=None, status="current", **extra):
