@@ -178,12 +178,6 @@ def _int_or_none(value):
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def held_ids(records, org_id):
-    """{name: token id} the store holds as current, and the problems found in its records (see store_view)."""
-    view = store_view(records, org_id)
-    return view["held"], view["problems"]
-
-
 def _issue_call(entry, action, check_mode):
     """The scim_token arguments that carry out a creating action. Outside check mode the replaced tokens are
     kept (previous: keep) until the new value is stored; in check mode the one call reports the whole change."""

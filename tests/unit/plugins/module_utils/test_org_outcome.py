@@ -11,13 +11,13 @@ from ansible_collections.resolver.scim.plugins.module_utils.org_plan import (
     DRIFT_CATEGORIES,
     drift_lines,
     drift_report,
-    held_ids,
     outcome,
     plan_org,
     postcondition,
     shared_orgs,
     store_items,
     store_key,
+    store_view,
     summary_lines,
     validate_entries,
 )
@@ -115,7 +115,8 @@ def test_store_records_of_another_org_or_twice_the_same_name_are_not_used():
                {"name": "entra", "token_id": 2, "org_id": 99, "source": "b.json"},
                {"name": "scim", "token_id": 3, "org_id": 12, "source": "c.json"},
                {"name": "scim", "token_id": 4, "org_id": 12, "source": "d.json"}]
-    held, problems = held_ids(records, 12)
+    view = store_view(records, 12)
+    held, problems = view["held"], view["problems"]
     assert held == {"okta": 1, "scim": None}
     assert any("b.json belongs to org 99" in p for p in problems)
     assert any("c.json and d.json hold token 'scim' more than once" in p for p in problems)
