@@ -98,7 +98,14 @@ class State:
         self.lock = threading.RLock()
         self.seed_orgs = seed_orgs
         self.server_url = ""  # set by make_server; the Entra stand-in checks BaseAddress against it
+        self.log_generation = 0
         self.reset({})
+
+    def clear_log(self):
+        """Start a new log. A request still answering (a delay fault outliving its client's timeout) belongs to
+        the old one, so a test never sees a request from the test before it."""
+        self.log = []
+        self.log_generation += 1
 
     def reset(self, config):
         with self.lock:
@@ -107,7 +114,8 @@ class State:
             self.clock_offset = 0.0
             self.orgs, self.users, self.memberships, self.api_keys = {}, {}, {}, {}
             self.sessions, self.tokens = {}, {}
-            self.faults, self.log = [], []
+            self.faults = []
+            self.clear_log()
             self.issued = []  # every secret ever handed out, for leak scans
             self.ids = itertools.count(1000)
             self._seed()
@@ -309,6 +317,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "ResolverEmulator/1.0"
     state = None  # set by make_server
     connection_ids = itertools.count(1)
+    log_generation = None  # the log a request belongs to, taken when it arrives
 
     def log_message(self, format, *args):  # pylint: disable=redefined-builtin
         """Quiet: the request log at /_emulator/log is the record."""
@@ -358,6 +367,8 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/_emulator/"):
             return
         with self.state.lock:
+            if self.log_generation != self.state.log_generation:
+                return
             self.state.log.append({"method": self.command, "path": urlsplit(self.path).path, "status": status,
                                    "connection": self.connection_id, "time": time.time()})
 
@@ -370,6 +381,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def dispatch(self, method):
         state = self.state
+        self.log_generation = state.log_generation
         path = urlsplit(self.path).path
         if path.startswith("/_emulator/"):
             return self.control(method, path)
@@ -555,7 +567,7 @@ class Handler(BaseHTTPRequestHandler):
                                for t in sorted(state.tokens.values(), key=lambda t: t["id"])]}
         if path == "/_emulator/log":
             if method == "DELETE":
-                state.log = []
+                state.clear_log()
             return {"requests": state.log}
         if path == "/_emulator/secrets":
             return {"secrets": list(state.issued)}
