@@ -604,7 +604,8 @@ def main(argv=None):
     parser.add_argument("--config", default="{}", help="JSON object of switches, e.g. '{\"prefix\": \"/api\"}'")
     parser.add_argument("--ready-file", help="write {url, api_key} as JSON here once serving")
     parser.add_argument("--inventory", metavar="DIR",
-                        help="write an Ansible inventory of every org to DIR (its token store under DIR/store)")
+                        help="write an Ansible inventory of every org to DIR (its token store next to it, in "
+                             "DIR/../store: inside DIR, Ansible would parse the records as inventory)")
     args = parser.parse_args(argv)
     try:
         server = make_server(args.host, args.port, args.cert, args.key, args.orgs, json.loads(args.config))
@@ -622,7 +623,7 @@ def main(argv=None):
     if args.inventory:
         import org_inventory  # pylint: disable=import-outside-toplevel  # needs PyYAML, only for --inventory
         org_inventory.write_inventory(args.inventory, org_inventory.org_hosts(seed, api_url), {
-            "resolver_scim_token_store_dir": os.path.join(os.path.abspath(args.inventory), "store")})
+            "resolver_scim_token_store_dir": os.path.join(os.path.dirname(os.path.abspath(args.inventory)), "store")})
         print("Inventory of the %d orgs: %s" % (len(seed["orgs"]), os.path.abspath(args.inventory)), flush=True)
     if args.ready_file:
         with open(args.ready_file, "w", encoding="utf-8") as handle:

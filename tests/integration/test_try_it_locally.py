@@ -53,10 +53,12 @@ def test_converge_drift_check_and_rotate_over_the_emulators_inventory(emulator_c
     inventory = str(tmp_path / "inventory")
     rc, _results, output = ansible.run_playbook("converge", inventory)
     assert rc == 0, output[-3000:]
-    assert len(list((tmp_path / "inventory" / "store").rglob("*.json"))) == 6  # two tokens in each of three orgs
+    assert len(list((tmp_path / "store").rglob("*.json"))) == 6  # two tokens in each of three orgs
     rc, _results, output = ansible.run_playbook("drift_check", inventory,
                                                 extra_vars={"drift_report": str(tmp_path / "drift.json")})
     assert rc == 0, output[-3000:]
+    # The store is not in the inventory directory, where Ansible would read each record as an inventory source.
+    assert "not a valid group definition" not in output
     rc, _results, output = ansible.run_playbook("rotate", inventory,
                                                 extra_vars={"rotate_tokens": "okta", "rotate_orgs": "org1-acme"})
     assert rc == 0 and "org1-acme" in output and "org2-globex" not in output.split("PLAY RECAP")[-1], output[-3000:]
