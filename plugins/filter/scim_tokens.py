@@ -91,7 +91,8 @@ def token_drift_lines(report):
 
 
 def token_shared_orgs(hosts, hostvars):
-    """{host: message} for the hosts of the play that share a Resolver org or a store location."""
+    """{host: message} for the hosts of the play that share a Resolver org (any host whose plan ran) or a store
+    location (the hosts about to change their org, which note where their store is on the change path)."""
     found = {}
     for host in hosts:
         facts = hostvars[host]
@@ -99,7 +100,7 @@ def token_shared_orgs(hosts, hostvars):
         membership = plan.get("membership") or {}
         if plan.get("api_url") and membership.get("org_id") is not None:
             found[host] = {"org_key": "%s#%s" % (plan["api_url"].rstrip("/").lower(), membership["org_id"]),
-                           "store": facts.get("scim_tokens_store_at")}
+                           "store": facts.get("scim_tokens_store_at") if plan.get("actions") else None}
     return org_plan.shared_orgs(found)
 
 
