@@ -63,7 +63,9 @@ def awx_injection(credential_type, inputs, files_dir=None):
             handle.write(sandbox.from_string(template).render(**namespace))
         os.chmod(path, 0o600)
         namespace["tower"] = {"filename": path}
-    env = {name: sandbox.from_string(template).render(**namespace) for name, template in injectors["env"].items()}
+    # AWX leaves out (and logs) a variable it does not allow in a credential.
+    env = {name: sandbox.from_string(template).render(**namespace) for name, template in injectors["env"].items()
+           if not name.startswith("ANSIBLE_") and name not in AWX_ENV_BLOCKLIST}
     extra_vars = {name: sandbox.from_string(template).render(**namespace)
                   for name, template in injectors.get("extra_vars", {}).items()}
     return env, extra_vars
@@ -197,10 +199,13 @@ def scan(paths, secrets):
     return found
 
 
-def runner_jobs(emulator, tmp_path, inputs):
+def runner_jobs(emulator, tmp_path, inputs, store_env=None, job_vars=None, credential_vars=None):
     """A job function running the collection's playbooks under ansible-runner, as AWX runs them with a credential
-    of this collection's type holding ``inputs``; the log file and fact cache land in tmp_path."""
+    of this collection's type holding ``inputs``; the log file and fact cache land in tmp_path. A job template's
+    extra vars are ``job_vars``; another credential adds ``store_env`` and its injected ``credential_vars``, which
+    AWX hands over in a file of its own."""
     env = awx_inject(load_credential_type(), inputs)
+    env.update(store_env or {})
     env.update({
         "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
         "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"],
@@ -214,11 +219,15 @@ def runner_jobs(emulator, tmp_path, inputs):
     inventory = org_inventory.write_inventory(str(tmp_path / "inventory"), {"org1-acme": host},
                                               {"resolver_scim_token_store_dir": str(tmp_path / "store")})
     (tmp_path / "runner").mkdir(exist_ok=True)
+    cmdline = "--diff"
+    if credential_vars:
+        (tmp_path / "credential-vars.yml").write_text(yaml.safe_dump(credential_vars))
+        cmdline += " -e @%s" % (tmp_path / "credential-vars.yml")
 
-    def job(playbook, **kwargs):
+    def job(playbook, extravars=None, **kwargs):
         return ansible_runner.run(private_data_dir=str(tmp_path / "runner"), playbook=os.path.join(
             REPO, "playbooks", playbook), inventory=inventory, envvars=env, quiet=True, verbosity=4,
-            cmdline="--diff", **kwargs)
+            cmdline=cmdline, extravars=dict(job_vars or {}, **(extravars or {})), **kwargs)
 
     return job
 
