@@ -131,7 +131,8 @@ def store_credentials(calls):
 def test_hashi_vault_store_gives_every_template_one_shared_store_credential(awx):
     vault_vars = {"resolver_scim_hashi_vault_mount": "kv", "resolver_scim_hashi_vault_path_prefix": "scim"}
     rc, output, calls = awx(settings(
-        org("acme-prod"), org("acme-staging"), resolver_awx_token_store="hashi_vault", resolver_awx_store_vars=vault_vars,
+        org("acme-prod"), org("acme-staging"), resolver_awx_token_store="hashi_vault",
+        resolver_awx_store_vars=vault_vars,
         resolver_awx_store_credential_inputs={"url": "https://vault.example.com:8200", "role_id": "role-1",
                                               "secret_id": VAULT_SECRET_ID}))
     assert rc == 0, output[-3000:]
@@ -196,13 +197,15 @@ VAULT = {"resolver_awx_token_store": "hashi_vault", "resolver_awx_store_credenti
                  "need resolver_awx_token_store hashi_vault or aws_secretsmanager", id="file store with credential"),
     pytest.param([org("acme-prod"), org("acme-staging")], {"resolver_awx_token_store": "hashi_vault"},
                  "org acme-prod: no store credential; set resolver_awx_store_credential_inputs", id="no credential"),
-    pytest.param([org("acme-prod")], dict(VAULT, resolver_awx_store_credential_inputs=dict(
-        VAULT_INPUTS, url="http://vault.example.com:8200")),
+    pytest.param([org("acme-prod")],
+                 dict(VAULT, resolver_awx_store_credential_inputs=dict(VAULT_INPUTS, url="http://vault.example.com")),
                  "resolver_awx_store_credential_inputs needs url, Vault's https:// address", id="vault over http"),
-    pytest.param([org("acme-prod")], dict(VAULT, resolver_awx_store_credential_inputs={
-        "url": "https://vault.example.com", "secret_id": VAULT_SECRET_ID}),
+    pytest.param([org("acme-prod")],
+                 dict(VAULT, resolver_awx_store_credential_inputs={"url": "https://vault.example.com",
+                                                                   "secret_id": VAULT_SECRET_ID}),
                  "resolver_awx_store_credential_inputs needs token, or role_id and secret_id", id="vault no auth"),
-    pytest.param([org("acme-prod")], dict(VAULT, resolver_awx_store_vars={"resolver_scim_hashi_vault_token": VAULT_TOKEN}),
+    pytest.param([org("acme-prod")],
+                 dict(VAULT, resolver_awx_store_vars={"resolver_scim_hashi_vault_token": VAULT_TOKEN}),
                  "resolver_awx_store_vars may not set resolver_scim_hashi_vault_token: the store credential carries it",
                  id="vault token in template vars"),
     pytest.param([org("acme-prod")], dict(VAULT, resolver_awx_store_vars={"resolver_scim_token_store_dir": "/x"}),
