@@ -4,16 +4,22 @@
 
 There is no AWX controller here; the stand-in's modules take any arguments and append them to a file, so the
 playbook's own logic is what is tested: one credential per org, each org's templates limited to it and given only
-its credential, and settings that would put two orgs on one credential refused before anything is created.
+its credential, and settings that would put two orgs on one credential refused before anything is created. For the
+secrets-manager stores, the job a template would start is then run for real under ansible-runner, with the
+template's extra vars and the credentials injected as AWX injects them, against OpenBao and moto.
 """
 
 import json
 import os
+import pathlib
 
 import pytest
 import yaml
 
+import store_servers
 from conftest import REPO
+from test_awx import assert_nothing_left_behind, aws_inject, awx_injection, runner_jobs
+from test_store_hashi_vault import POLICY
 
 AWX_MODULES = ("credential_type", "credential", "project", "inventory", "inventory_source", "job_template", "schedule")
 RECORDING_MODULE = '''#!/usr/bin/python
@@ -40,7 +46,7 @@ def awx(ansible, tmp_path):
         (tmp_path / "awx.yml").write_text(yaml.safe_dump(settings))
         env = {"AWX_STAND_IN_LOG": str(log), "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join(
             [str(tmp_path / "stand-in"), os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")])}
-        rc, _results, output = ansible.playbook(os.path.join(REPO, "playbooks", "awx_configure.yml"), verbosity=3,
+        rc, _results, output = ansible.playbook(os.path.join(REPO, "playbooks", "awx_configure.yml"), verbosity=4,
                                                 env=env, extra_args=["-e", "@%s" % (tmp_path / "awx.yml")])
         calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
         return rc, output, calls
@@ -48,9 +54,12 @@ def awx(ansible, tmp_path):
     return configure
 
 
-def settings(*orgs):
-    return {"resolver_awx_project_url": "https://git.example.com/orgs.git", "resolver_awx_store_dir": "/srv/scim",
-            "resolver_awx_orgs": list(orgs)}
+def settings(*orgs, **extra):
+    base = {"resolver_awx_project_url": "https://git.example.com/orgs.git", "resolver_awx_orgs": list(orgs)}
+    if extra.get("resolver_awx_token_store", "file") == "file":
+        base["resolver_awx_store_dir"] = "/srv/scim"
+    base.update(extra)
+    return {name: value for name, value in base.items() if value is not None}
 
 
 def org(host, **inputs):
@@ -71,7 +80,10 @@ def test_each_org_gets_its_own_credential_and_templates_limited_to_it(awx):
         host = name.split()[2]
         assert template["limit"] == host and template["credentials"] == ["Resolver SCIM API %s" % host]
         assert template["ask_limit_on_launch"] is False and template["allow_simultaneous"] is False
-        assert template["extra_vars"]["resolver_scim_token_store_dir"] == "/srv/scim"
+        assert template["extra_vars"] == {"resolver_scim_token_store_dir": "/srv/scim",
+                                          "resolver_scim_lock_dir": "/srv/scim/locks"}
+    # The file store needs no store credential.
+    assert [c["args"]["name"] for c in calls if c["module"] == "credential_type"] == ["Resolver API"]
     # The drift check runs in check mode and asks for variables, so a launch can give drift_report=PATH.
     drift = templates["Resolver SCIM acme-prod drift check"]
     assert drift["job_type"] == "check" and drift["ask_variables_on_launch"] is True
@@ -82,7 +94,7 @@ def test_each_org_gets_its_own_credential_and_templates_limited_to_it(awx):
                          ("Resolver SCIM acme-prod drift check", "RRULE:FREQ=DAILY;INTERVAL=1"),
                          ("Resolver SCIM acme-staging converge", "RRULE:FREQ=WEEKLY;INTERVAL=1;BYDAY=MO"),
                          ("Resolver SCIM acme-staging drift check", "RRULE:FREQ=DAILY;INTERVAL=1")]
-    assert not [key for key in KEYS.values() if key in output], "an API key reached the -vvv output"
+    assert not [key for key in KEYS.values() if key in output], "an API key reached the -vvvv output"
 
 
 @pytest.mark.parametrize("orgs", [
@@ -96,3 +108,234 @@ def test_settings_that_cannot_give_each_org_its_credential_are_refused_first(awx
     assert rc != 0 and calls == []
     assert "resolver_awx_orgs, a list with one entry per org" in " ".join(output.split())
     assert not [key for key in KEYS.values() if key in output]
+
+
+VAULT_SECRET_ID = "vault-secret-id-0003"
+VAULT_TOKEN = "hvs.vault-token-0004"
+AWS_SECRET = "aws-secret-key-0005"
+STORE_SECRETS = list(KEYS.values()) + [VAULT_SECRET_ID, VAULT_TOKEN, AWS_SECRET]
+
+
+def created(calls, module):
+    return [c["args"] for c in calls if c["module"] == module]
+
+
+def job_templates(calls):
+    return {args["name"]: args for args in created(calls, "job_template")}
+
+
+def store_credentials(calls):
+    return [args for args in created(calls, "credential") if args["credential_type"] != "Resolver API"]
+
+
+def test_hashi_vault_store_gives_every_template_one_shared_store_credential(awx):
+    vault_vars = {"resolver_scim_hashi_vault_mount": "kv", "resolver_scim_hashi_vault_path_prefix": "scim"}
+    rc, output, calls = awx(settings(
+        org("acme-prod"), org("acme-staging"), resolver_awx_token_store="hashi_vault",
+        resolver_awx_store_vars=vault_vars,
+        resolver_awx_store_credential_inputs={"url": "https://vault.example.com:8200", "role_id": "role-1",
+                                              "secret_id": VAULT_SECRET_ID}))
+    assert rc == 0, output[-3000:]
+    types = created(calls, "credential_type")
+    assert [t["name"] for t in types] == ["Resolver API", "Resolver SCIM HashiCorp Vault"]
+    with open(os.path.join(REPO, "extensions", "awx", "vault_credential_type.yml"), encoding="utf-8") as handle:
+        vault_type = yaml.safe_load(handle)
+    assert (types[1]["inputs"], types[1]["injectors"]) == (vault_type["inputs"], vault_type["injectors"])
+    store = store_credentials(calls)
+    assert [(c["name"], c["credential_type"]) for c in store] == [
+        ("Resolver SCIM hashi_vault store", "Resolver SCIM HashiCorp Vault")]
+    assert store[0]["inputs"]["secret_id"] == VAULT_SECRET_ID and store[0]["update_secrets"] is True
+    templates = job_templates(calls)
+    assert len(templates) == 6
+    for name, template in templates.items():
+        host = name.split()[2]
+        assert template["credentials"] == ["Resolver SCIM API " + host, "Resolver SCIM hashi_vault store"]
+        # No store directory: the job reaches Vault with the store credential.
+        assert template["extra_vars"] == dict(vault_vars, resolver_scim_token_store="hashi_vault")
+        assert template["allow_simultaneous"] is False and template["limit"] == host
+    assert not [s for s in STORE_SECRETS if s in output], "a secret reached the -vvvv output"
+
+
+def test_aws_store_with_an_existing_shared_credential_and_one_org_of_its_own(awx):
+    aws_vars = {"resolver_scim_aws_region": "eu-west-1", "resolver_scim_aws_secret_prefix": "scim/"}
+    rc, output, calls = awx(settings(
+        dict(org("acme-prod"), store_credential_inputs={"username": "AKIAPROD", "password": AWS_SECRET}),
+        org("acme-staging"), resolver_awx_token_store="aws_secretsmanager", resolver_awx_store_vars=aws_vars,
+        resolver_awx_store_credential="Cloud team AWS"))
+    assert rc == 0, output[-3000:]
+    # AWX's own "Amazon Web Services" type: no type to create, and the existing credential is only referred to.
+    assert [t["name"] for t in created(calls, "credential_type")] == ["Resolver API"]
+    store = store_credentials(calls)
+    assert [(c["name"], c["credential_type"]) for c in store] == [
+        ("Resolver SCIM aws_secretsmanager store acme-prod", "Amazon Web Services")]
+    assert store[0]["inputs"] == {"username": "AKIAPROD", "password": AWS_SECRET}
+    templates = job_templates(calls)
+    for kind in ("converge", "drift check", "rotate"):
+        assert templates["Resolver SCIM acme-prod " + kind]["credentials"] == [
+            "Resolver SCIM API acme-prod", "Resolver SCIM aws_secretsmanager store acme-prod"]
+        assert templates["Resolver SCIM acme-staging " + kind]["credentials"] == [
+            "Resolver SCIM API acme-staging", "Cloud team AWS"]
+    assert all(t["extra_vars"] == dict(aws_vars, resolver_scim_token_store="aws_secretsmanager")
+               for t in templates.values())
+    assert not [s for s in STORE_SECRETS if s in output], "a secret reached the -vvvv output"
+
+
+VAULT_INPUTS = {"url": "https://vault.example.com:8200", "token": VAULT_TOKEN}
+AWS = {"resolver_awx_token_store": "aws_secretsmanager",
+       "resolver_awx_store_vars": {"resolver_scim_aws_region": "eu-west-1"},
+       "resolver_awx_store_credential_inputs": {"username": "AKIA1", "password": AWS_SECRET}}
+VAULT = {"resolver_awx_token_store": "hashi_vault", "resolver_awx_store_credential_inputs": VAULT_INPUTS}
+
+
+@pytest.mark.parametrize("orgs, extra, message", [
+    pytest.param([org("acme-prod")], {"resolver_awx_token_store": "vault_kv"},
+                 "resolver_awx_token_store must be file, hashi_vault or aws_secretsmanager (got vault_kv)",
+                 id="unknown store"),
+    pytest.param([org("acme-prod")], {"resolver_awx_store_dir": None},
+                 "the file store needs resolver_awx_store_dir", id="file store without directory"),
+    pytest.param([org("acme-prod")], {"resolver_awx_store_credential_inputs": VAULT_INPUTS},
+                 "need resolver_awx_token_store hashi_vault or aws_secretsmanager", id="file store with credential"),
+    pytest.param([org("acme-prod"), org("acme-staging")], {"resolver_awx_token_store": "hashi_vault"},
+                 "org acme-prod: no store credential; set resolver_awx_store_credential_inputs", id="no credential"),
+    pytest.param([org("acme-prod")],
+                 dict(VAULT, resolver_awx_store_credential_inputs=dict(VAULT_INPUTS, url="http://vault.example.com")),
+                 "resolver_awx_store_credential_inputs needs url, Vault's https:// address", id="vault over http"),
+    pytest.param([org("acme-prod")],
+                 dict(VAULT, resolver_awx_store_credential_inputs={"url": "https://vault.example.com",
+                                                                   "secret_id": VAULT_SECRET_ID}),
+                 "resolver_awx_store_credential_inputs needs token, or role_id and secret_id", id="vault no auth"),
+    pytest.param([org("acme-prod")],
+                 dict(VAULT, resolver_awx_store_vars={"resolver_scim_hashi_vault_token": VAULT_TOKEN}),
+                 "resolver_awx_store_vars may not set resolver_scim_hashi_vault_token: the store credential carries it",
+                 id="vault token in template vars"),
+    pytest.param([org("acme-prod")], dict(VAULT, resolver_awx_store_vars={"resolver_scim_token_store_dir": "/x"}),
+                 "resolver_awx_store_vars may only set resolver_scim_hashi_vault_* variables, not"
+                 " resolver_scim_token_store_dir", id="another variable in template vars"),
+    pytest.param([org("acme-prod")], dict(AWS, resolver_awx_store_vars={}),
+                 "the aws_secretsmanager store needs resolver_awx_store_vars.resolver_scim_aws_region",
+                 id="aws without region"),
+    pytest.param([dict(org("acme-prod"), store_credential_inputs={"password": AWS_SECRET})], AWS,
+                 "org acme-prod: store_credential_inputs needs username (the access key ID) and password",
+                 id="aws org credential without key id"),
+    pytest.param([org("acme-prod")], dict(AWS, resolver_awx_store_credential="Cloud team AWS"),
+                 "set resolver_awx_store_credential (an existing credential) or resolver_awx_store_credential_inputs"
+                 " (a new one), not both", id="shared credential twice"),
+    pytest.param([dict(org("acme-prod"), store_credential="AWS", store_credential_inputs={"username": "AKIA2"})],
+                 AWS, "org acme-prod: set store_credential or store_credential_inputs, not both",
+                 id="org credential twice"),
+])
+def test_bad_store_settings_are_refused_before_any_change(awx, orgs, extra, message):
+    rc, output, calls = awx(settings(*orgs, **extra))
+    assert rc != 0 and calls == []
+    assert message in " ".join(output.split()), output[-3000:]
+    assert not [s for s in STORE_SECRETS if s in output], "a secret reached the -vvvv output"
+
+
+def configured_job(awx, calls, template):
+    """What AWX would run for a template: its extra vars and the store credential's type and inputs as recorded."""
+    job_template = job_templates(calls)[template]
+    store_name = job_template["credentials"][1]
+    credential = next(c for c in created(calls, "credential") if c["name"] == store_name)
+    types = {t["name"]: t for t in created(calls, "credential_type")}
+    return job_template["extra_vars"], types.get(credential["credential_type"]), credential["inputs"]
+
+
+@pytest.fixture(scope="module")
+def openbao_tls(tmp_path_factory):
+    """An OpenBao with a certificate from its own CA, which only the store credential's ca_cert makes trusted."""
+    server = store_servers.OpenBao(tmp_path_factory.mktemp("openbao-awx"), tls=True)
+    yield server
+    server.close()
+
+
+@pytest.mark.xdist_group("awx_hashi_vault")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+@pytest.mark.parametrize("auth", ["approle", "token"])
+def test_a_hashi_vault_job_as_configured_converges_into_vault(awx, emulator, openbao_tls, store_collections,
+                                                              tmp_path, auth):
+    """awx_configure.yml's converge template run the way AWX runs it: its extra vars, the Resolver credential and
+    the Vault credential injected by the recorded credential type (CA file, env, AppRole as extra vars)."""
+    hvac = pytest.importorskip("hvac")
+    inputs = {"url": openbao_tls.url, "ca_cert": pathlib.Path(openbao_tls.ca_cert).read_text()}
+    policy = "awx-" + auth
+    openbao_tls.token(POLICY.replace("resolver-scim", "awx-scim"), policy_name=policy)
+    if auth == "approle":
+        openbao_tls.cli("auth", "enable", "approle", check=False)
+        openbao_tls.cli("write", "auth/approle/role/awx", "token_policies=" + policy, "token_ttl=10m")
+        inputs["role_id"] = openbao_tls.json("read", "auth/approle/role/awx/role-id")["data"]["role_id"]
+        inputs["secret_id"] = openbao_tls.json("write", "-f", "auth/approle/role/awx/secret-id")["data"]["secret_id"]
+        store_secrets = [inputs["secret_id"]]
+    else:
+        inputs["token"] = openbao_tls.json("token create", "-ttl=1h", "-policy=" + policy)["auth"]["client_token"]
+        store_secrets = [inputs["token"]]
+    admin = emulator.member()
+    rc, output, calls = awx(settings(
+        {"host": "org1-acme", "credential_inputs": {"url": emulator.url, "api_key": admin["api_key"]}},
+        resolver_awx_token_store="hashi_vault", resolver_awx_store_credential_inputs=inputs,
+        resolver_awx_store_vars={"resolver_scim_hashi_vault_path_prefix": "awx-scim"}))
+    assert rc == 0, output[-3000:]
+    assert not [s for s in store_secrets + [admin["api_key"]] if s in output]
+
+    job_vars, credential_type, store_inputs = configured_job(awx, calls, "Resolver SCIM org1-acme converge")
+    (tmp_path / "job").mkdir()
+    store_env, credential_vars = awx_injection(credential_type, store_inputs, str(tmp_path / "job"))
+    store_env["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join([os.environ.get("ANSIBLE_COLLECTIONS_PATH", ""),
+                                                             store_collections])
+    job = runner_jobs(emulator, tmp_path / "job", {"url": emulator.url, "api_key": admin["api_key"]},
+                      store_env=store_env, job_vars=job_vars, credential_vars=credential_vars)
+    mark = openbao_tls.audit_mark()
+    converge = job("converge.yml")
+    assert (converge.status, converge.rc) == ("successful", 0), converge.stdout.read()[-3000:]
+    drift = job("drift_check.yml")
+    assert drift.status == "successful" and drift.stats["changed"] == {}, drift.stdout.read()[-3000:]
+    # The credential chose the auth method: AppRole logs in for each lookup or module run, a token never does.
+    logins = [path for _operation, path in openbao_tls.requests_since(mark) if path == "auth/approle/login"]
+    assert (len(logins) > 0) == (auth == "approle")
+
+    client = hvac.Client(url=openbao_tls.url, token=openbao_tls.root_token, verify=openbao_tls.ca_cert)
+    live = {t["name"]: t["id"] for t in emulator.tokens()}
+    for name in ("okta", "entra-id"):
+        stored = client.secrets.kv.v2.read_secret_version(path="awx-scim/org1-acme/" + name, mount_point="secret",
+                                                          raise_on_deleted_version=True)["data"]["data"]
+        assert stored["token_id"] == live[name]
+    assert_nothing_left_behind([tmp_path / "job"], (converge, drift),
+                               emulator.secrets() + store_secrets + [admin["api_key"]])
+
+
+@pytest.mark.xdist_group("aws_secretsmanager")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_an_aws_job_as_configured_converges_into_secrets_manager(awx, emulator, moto, store_collections, tmp_path):
+    """The same with AWX's own "Amazon Web Services" credential: its key pair in AWS_ACCESS_KEY_ID and
+    AWS_SECRET_ACCESS_KEY, the region (and, here, moto's endpoint) from the template's extra vars."""
+    writer = moto.keys["writer"]
+    admin = emulator.member()
+    rc, output, calls = awx(settings(
+        {"host": "org1-acme", "credential_inputs": {"url": emulator.url, "api_key": admin["api_key"]}},
+        resolver_awx_token_store="aws_secretsmanager",
+        resolver_awx_store_credential_inputs={"username": writer[0], "password": writer[1]},
+        resolver_awx_store_vars={"resolver_scim_aws_region": "us-east-1", "resolver_scim_aws_endpoint_url": moto.url,
+                                 "resolver_scim_aws_secret_prefix": "awx-scim/"}))
+    assert rc == 0, output[-3000:]
+    assert writer[1] not in output and admin["api_key"] not in output
+
+    job_vars, credential_type, store_inputs = configured_job(awx, calls, "Resolver SCIM org1-acme converge")
+    assert credential_type is None  # AWX's own type
+    store_env = aws_inject(store_inputs)
+    # Only the injected key: no configuration file, profile or instance metadata of this machine.
+    store_env.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+                     AWS_EC2_METADATA_DISABLED="true", ANSIBLE_COLLECTIONS_PATH=os.pathsep.join(
+                         [os.environ.get("ANSIBLE_COLLECTIONS_PATH", ""), store_collections]))
+    (tmp_path / "job").mkdir()
+    job = runner_jobs(emulator, tmp_path / "job", {"url": emulator.url, "api_key": admin["api_key"]},
+                      store_env=store_env, job_vars=job_vars)
+    converge = job("converge.yml")
+    assert (converge.status, converge.rc) == ("successful", 0), converge.stdout.read()[-3000:]
+    drift = job("drift_check.yml")
+    assert drift.status == "successful" and drift.stats["changed"] == {}, drift.stdout.read()[-3000:]
+
+    client = moto.client()
+    live = {t["name"]: t["id"] for t in emulator.tokens()}
+    for name in ("okta", "entra-id"):
+        stored = json.loads(client.get_secret_value(SecretId="awx-scim/org1-acme/" + name)["SecretString"])
+        assert stored["token_id"] == live[name]
+    assert_nothing_left_behind([tmp_path / "job"], (converge, drift), emulator.secrets() + [writer[1]])
