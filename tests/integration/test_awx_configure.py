@@ -16,6 +16,7 @@ import pathlib
 import pytest
 import yaml
 
+import org_inventory
 import store_servers
 from conftest import REPO
 from test_awx import assert_nothing_left_behind, aws_inject, awx_injection, runner_jobs
@@ -327,6 +328,64 @@ def test_bad_store_settings_are_refused_before_any_change(awx, orgs, extra, mess
     assert rc != 0 and calls == []
     assert message in " ".join(output.split()), output[-3000:]
     assert not [s for s in STORE_SECRETS if s in output], "a secret reached the -vvvv output"
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_launch_takes_its_survey_answers_and_nothing_else(awx, emulator, tmp_path):
+    """The templates as configured, launched the way AWX launches them: a survey answer reaches the job, which
+    rotates or reports as before; any other variable, one that could send the injected key or the tokens
+    elsewhere, makes AWX refuse the launch."""
+    admin = emulator.member()
+    domain = org_inventory.org_hosts(emulator.seed, emulator.url, 1)["org1-acme"]["scim_domain"]
+    # The project's inventory, with no connection variable: awx_configure.yml reads the declared names from it.
+    project = org_inventory.write_inventory(str(tmp_path / "project"), {"org1-acme": {"scim_domain": domain}})
+    (tmp_path / "job").mkdir()
+    rc, output, calls = awx(settings(
+        {"host": "org1-acme", "credential_inputs": {"url": emulator.url, "api_key": admin["api_key"]}},
+        # Not in the inventory: its token names are unknown.
+        {"host": "org9-elsewhere", "credential_inputs": {"url": emulator.url, "api_key": admin["api_key"]}},
+        resolver_awx_store_dir=str(tmp_path / "job" / "store")), inventory=os.path.join(project, "hosts.yml"))
+    assert rc == 0, output[-3000:]
+    assert admin["api_key"] not in output
+    templates = job_templates(calls)
+    for template in templates.values():
+        assert_awx_accepts_survey(template)
+    rotate, drift = templates["Resolver SCIM org1-acme rotate"], templates["Resolver SCIM org1-acme drift check"]
+    assert [(q["type"], q["choices"]) for q in rotate["survey_spec"]["spec"]] == [
+        ("multiselect", [t["name"] for t in org_inventory.DECLARED_TOKENS])]
+    assert [q["type"] for q in templates["Resolver SCIM org9-elsewhere rotate"]["survey_spec"]["spec"]] == ["text"]
+
+    for name, template in templates.items():
+        for variable, value in REDIRECTING_VARS.items():
+            _job_vars, errors = awx_launch(template, {variable: value})
+            assert [e for e in errors if "Variables %s are not allowed" % variable in e], (name, variable)
+    assert awx_launch(rotate, {"rotate_tokens": ["okta", "undeclared"]})[1] == [
+        "Value undeclared for 'rotate_tokens' expected to be one of ['okta', 'entra-id']."]
+    assert awx_launch(rotate, {})[1] == ["'rotate_tokens' value missing"]
+    assert awx_launch(templates["Resolver SCIM org9-elsewhere rotate"], {"rotate_tokens": "okta"})[1] == []
+
+    job = runner_jobs(emulator, tmp_path / "job", {"url": emulator.url, "api_key": admin["api_key"]})
+
+    def launch(template, playbook, launch_vars):
+        job_vars, errors = awx_launch(template, launch_vars)
+        assert errors == []
+        run = job(playbook, extravars=job_vars, check=template["job_type"] == "check")
+        assert (run.status, run.rc) == ("successful", 0), run.stdout.read()[-3000:]
+        return run
+
+    converge = launch(templates["Resolver SCIM org1-acme converge"], "converge.yml", {})
+    before = {t["name"]: t["id"] for t in emulator.tokens()}
+    rotation = launch(rotate, "rotate.yml", {"rotate_tokens": ["okta"]})
+    after = {t["name"]: t["id"] for t in emulator.tokens()}
+    assert sorted(after) == ["entra-id", "okta"]
+    assert after["okta"] != before["okta"] and after["entra-id"] == before["entra-id"]
+    # The survey's default: no report.
+    assert awx_launch(drift, {})[0]["drift_report"] == ""
+    quiet = launch(drift, "drift_check.yml", {})
+    report = tmp_path / "job" / "drift.json"
+    gate = launch(drift, "drift_check.yml", {"drift_report": str(report)})
+    assert json.loads(report.read_text())["drifted"] is False
+    assert_nothing_left_behind([tmp_path / "job"], (converge, rotation, quiet, gate), emulator.secrets())
 
 
 def configured_job(awx, calls, template):
