@@ -224,10 +224,12 @@ def runner_jobs(emulator, tmp_path, inputs, store_env=None, job_vars=None, crede
         (tmp_path / "credential-vars.yml").write_text(yaml.safe_dump(credential_vars))
         cmdline += " -e @%s" % (tmp_path / "credential-vars.yml")
 
-    def job(playbook, extravars=None, **kwargs):
+    def job(playbook, extravars=None, check=False, **kwargs):
+        # A job template of job type check runs with --check.
         return ansible_runner.run(private_data_dir=str(tmp_path / "runner"), playbook=os.path.join(
             REPO, "playbooks", playbook), inventory=inventory, envvars=env, quiet=True, verbosity=4,
-            cmdline=cmdline, extravars=dict(job_vars or {}, **(extravars or {})), **kwargs)
+            cmdline=cmdline + (" --check" if check else ""), extravars=dict(job_vars or {}, **(extravars or {})),
+            **kwargs)
 
     return job
 

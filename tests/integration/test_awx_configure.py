@@ -16,6 +16,7 @@ import pathlib
 import pytest
 import yaml
 
+import org_inventory
 import store_servers
 from conftest import REPO
 from test_awx import assert_nothing_left_behind, aws_inject, awx_injection, runner_jobs
@@ -42,12 +43,13 @@ def awx(ansible, tmp_path):
         (modules / (name + ".py")).write_text(RECORDING_MODULE % name)
     log = tmp_path / "awx-calls.jsonl"
 
-    def configure(settings):
+    def configure(settings, inventory=None):
         (tmp_path / "awx.yml").write_text(yaml.safe_dump(settings))
         env = {"AWX_STAND_IN_LOG": str(log), "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join(
             [str(tmp_path / "stand-in"), os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")])}
         rc, _results, output = ansible.playbook(os.path.join(REPO, "playbooks", "awx_configure.yml"), verbosity=4,
-                                                env=env, extra_args=["-e", "@%s" % (tmp_path / "awx.yml")])
+                                                env=env, extra_args=["-e", "@%s" % (tmp_path / "awx.yml")],
+                                                inventory=inventory)
         calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
         return rc, output, calls
 
@@ -84,10 +86,19 @@ def test_each_org_gets_its_own_credential_and_templates_limited_to_it(awx):
                                           "resolver_scim_lock_dir": "/srv/scim/locks"}
     # The file store needs no store credential.
     assert [c["args"]["name"] for c in calls if c["module"] == "credential_type"] == ["Resolver API"]
-    # The drift check runs in check mode and asks for variables, so a launch can give drift_report=PATH.
-    drift = templates["Resolver SCIM acme-prod drift check"]
-    assert drift["job_type"] == "check" and drift["ask_variables_on_launch"] is True
-    assert templates["Resolver SCIM acme-prod converge"]["ask_variables_on_launch"] is False
+    assert templates["Resolver SCIM acme-prod drift check"]["job_type"] == "check"
+    # No template takes free-form variables at launch; each takes its survey's and no others.
+    for name, template in templates.items():
+        assert template["ask_variables_on_launch"] is False, name
+        assert_awx_accepts_survey(template)
+        assert survey_variables(template) == SURVEY_VARIABLES[name.split(" ", 3)[3]], name
+    # Run without the project's inventory, the org's token names are unknown: rotate takes text.
+    rotate = templates["Resolver SCIM acme-prod rotate"]["survey_spec"]["spec"]
+    assert [(q["type"], q["required"]) for q in rotate] == [("text", True)]
+    drift = templates["Resolver SCIM acme-prod drift check"]["survey_spec"]["spec"]
+    assert [(q["type"], q["required"], q["default"]) for q in drift] == [("text", False, "")]
+    # A schedule gives no variables (it could give only the survey's).
+    assert [c["args"] for c in calls if c["module"] == "schedule" and "extra_data" in c["args"]] == []
     schedules = sorted((c["args"]["unified_job_template"], c["args"]["rrule"].split()[1])
                        for c in calls if c["module"] == "schedule")
     assert schedules == [("Resolver SCIM acme-prod converge", "RRULE:FREQ=WEEKLY;INTERVAL=1;BYDAY=MO"),
@@ -95,6 +106,94 @@ def test_each_org_gets_its_own_credential_and_templates_limited_to_it(awx):
                          ("Resolver SCIM acme-staging converge", "RRULE:FREQ=WEEKLY;INTERVAL=1;BYDAY=MO"),
                          ("Resolver SCIM acme-staging drift check", "RRULE:FREQ=DAILY;INTERVAL=1")]
     assert not [key for key in KEYS.values() if key in output], "an API key reached the -vvvv output"
+
+
+# What a launch of each template may give (playbooks/drift_check.yml and rotate.yml read these; rotate_orgs is the
+# template's limit).
+SURVEY_VARIABLES = {"converge": set(), "drift check": {"drift_report"}, "rotate": {"rotate_tokens"}}
+# What a launch could otherwise use to send the injected credentials elsewhere or put the tokens elsewhere.
+REDIRECTING_VARS = {"resolver_url": "https://attacker.example.com", "resolver_api_key_header": "X-Other",
+                    "resolver_validate_certs": False, "resolver_scim_token_store_dir": "/tmp/stolen",
+                    "resolver_scim_token_store": "none", "resolver_scim_hashi_vault_url": "https://attacker.example.com",
+                    "resolver_scim_aws_endpoint_url": "https://attacker.example.com", "rotate_orgs": "all"}
+# AWX's rules for a survey (awx/api/views/__init__.py, JobTemplateSurveySpec._validate_spec_data; SURVEY_TYPE_MAPPING
+# in awx/main/constants.py), checked here as there is no AWX to ask.
+AWX_SURVEY_TYPES = {"text": str, "textarea": str, "password": str, "multiplechoice": str, "multiselect": str,
+                    "integer": int, "float": (float, int)}
+
+
+def survey_variables(template):
+    return {q["variable"] for q in template["survey_spec"]["spec"]} if template["survey_enabled"] else set()
+
+
+def assert_awx_accepts_survey(template):
+    """The survey is one AWX's API takes, and the module sends it as AWX gives it back (so a second run is
+    idempotent): choices as a list, which AWX stores as given."""
+    assert isinstance(template["survey_enabled"], bool)
+    if not template["survey_enabled"]:
+        assert "survey_spec" not in template
+        return
+    survey = template["survey_spec"]
+    assert isinstance(survey["name"], str) and isinstance(survey["description"], str)
+    assert isinstance(survey["spec"], list) and survey["spec"]
+    variables = [q["variable"] for q in survey["spec"]]
+    assert len(variables) == len(set(variables))
+    for question in survey["spec"]:
+        assert all(isinstance(question[key], str) for key in ("type", "question_name", "variable")), question
+        assert isinstance(question["required"], bool) and question["type"] in AWX_SURVEY_TYPES
+        assert question.get("default", "") == "" or isinstance(question["default"], AWX_SURVEY_TYPES[question["type"]])
+        assert all(isinstance(question[key], int) for key in ("min", "max") if question.get(key) is not None)
+        if question["type"] in ("multiselect", "multiplechoice"):
+            assert isinstance(question["choices"], list) and question["choices"], question
+            assert all(isinstance(choice, str) and choice.strip() for choice in question["choices"])
+
+
+def awx_answer_errors(question, answers):
+    """AWX's check of one survey answer (awx/main/models/mixins.py, SurveyJobTemplateMixin._survey_element_validation)
+    for the question types used here."""
+    variable = question["variable"]
+    if variable not in answers:
+        return ["'%s' value missing" % variable] if question["required"] else []
+    value = answers[variable]
+    if question["type"] in ("text", "textarea", "password"):
+        if not isinstance(value, str):
+            return ["Value %s for '%s' expected to be a string." % (value, variable)]
+        too_short = question.get("min") not in ("", None) and len(value) < question["min"]
+        too_long = question.get("max") not in ("", None) and len(value) > question["max"]
+        return ["'%s' value has the wrong length" % variable] if too_short or too_long else []
+    assert question["type"] == "multiselect", question["type"]
+    if not isinstance(value, list):
+        return ["'%s' value is expected to be a list." % variable]
+    return ["Value %s for '%s' expected to be one of %s." % (v, variable, question["choices"])
+            for v in value if v not in question["choices"]]
+
+
+def awx_launch(template, launch_vars):
+    """(the job's extra vars, errors) of a launch of the recorded template with these extra vars, as AWX makes them
+    (SurveyJobTemplateMixin._accept_or_ignore_variables, then _update_unified_job_kwargs). AWX refuses a launch
+    with errors."""
+    questions = template["survey_spec"]["spec"] if template["survey_enabled"] else []
+    left, accepted, errors = dict(launch_vars), {}, []
+    for question in questions:
+        problems = awx_answer_errors(question, launch_vars)
+        errors += problems
+        if question["variable"] in left:
+            value = left.pop(question["variable"])
+            if not problems:
+                accepted[question["variable"]] = value
+    if template["ask_variables_on_launch"]:
+        accepted.update(left)
+        left = {}
+    # A variable equal to the template's own is dropped rather than refused.
+    left = {name: value for name, value in left.items()
+            if not (name in template["extra_vars"] and template["extra_vars"][name] == value)}
+    if left:
+        errors.append("Variables %s are not allowed on launch." % ", ".join(sorted(left)))
+    job_vars = dict(template["extra_vars"])
+    job_vars.update({q["variable"]: q["default"] for q in questions
+                     if q.get("default") is not None and not awx_answer_errors(q, {q["variable"]: q["default"]})})
+    job_vars.update(accepted)
+    return job_vars, errors
 
 
 @pytest.mark.parametrize("orgs", [
@@ -229,6 +328,64 @@ def test_bad_store_settings_are_refused_before_any_change(awx, orgs, extra, mess
     assert rc != 0 and calls == []
     assert message in " ".join(output.split()), output[-3000:]
     assert not [s for s in STORE_SECRETS if s in output], "a secret reached the -vvvv output"
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_launch_takes_its_survey_answers_and_nothing_else(awx, emulator, tmp_path):
+    """The templates as configured, launched the way AWX launches them: a survey answer reaches the job, which
+    rotates or reports as before; any other variable, one that could send the injected key or the tokens
+    elsewhere, makes AWX refuse the launch."""
+    admin = emulator.member()
+    domain = org_inventory.org_hosts(emulator.seed, emulator.url, 1)["org1-acme"]["scim_domain"]
+    # The project's inventory, with no connection variable: awx_configure.yml reads the declared names from it.
+    project = org_inventory.write_inventory(str(tmp_path / "project"), {"org1-acme": {"scim_domain": domain}})
+    (tmp_path / "job").mkdir()
+    rc, output, calls = awx(settings(
+        {"host": "org1-acme", "credential_inputs": {"url": emulator.url, "api_key": admin["api_key"]}},
+        # Not in the inventory: its token names are unknown.
+        {"host": "org9-elsewhere", "credential_inputs": {"url": emulator.url, "api_key": admin["api_key"]}},
+        resolver_awx_store_dir=str(tmp_path / "job" / "store")), inventory=os.path.join(project, "hosts.yml"))
+    assert rc == 0, output[-3000:]
+    assert admin["api_key"] not in output
+    templates = job_templates(calls)
+    for template in templates.values():
+        assert_awx_accepts_survey(template)
+    rotate, drift = templates["Resolver SCIM org1-acme rotate"], templates["Resolver SCIM org1-acme drift check"]
+    assert [(q["type"], q["choices"]) for q in rotate["survey_spec"]["spec"]] == [
+        ("multiselect", [t["name"] for t in org_inventory.DECLARED_TOKENS])]
+    assert [q["type"] for q in templates["Resolver SCIM org9-elsewhere rotate"]["survey_spec"]["spec"]] == ["text"]
+
+    for name, template in templates.items():
+        for variable, value in REDIRECTING_VARS.items():
+            _job_vars, errors = awx_launch(template, {variable: value})
+            assert [e for e in errors if "Variables %s are not allowed" % variable in e], (name, variable)
+    assert awx_launch(rotate, {"rotate_tokens": ["okta", "undeclared"]})[1] == [
+        "Value undeclared for 'rotate_tokens' expected to be one of ['okta', 'entra-id']."]
+    assert awx_launch(rotate, {})[1] == ["'rotate_tokens' value missing"]
+    assert awx_launch(templates["Resolver SCIM org9-elsewhere rotate"], {"rotate_tokens": "okta"})[1] == []
+
+    job = runner_jobs(emulator, tmp_path / "job", {"url": emulator.url, "api_key": admin["api_key"]})
+
+    def launch(template, playbook, launch_vars):
+        job_vars, errors = awx_launch(template, launch_vars)
+        assert errors == []
+        run = job(playbook, extravars=job_vars, check=template["job_type"] == "check")
+        assert (run.status, run.rc) == ("successful", 0), run.stdout.read()[-3000:]
+        return run
+
+    converge = launch(templates["Resolver SCIM org1-acme converge"], "converge.yml", {})
+    before = {t["name"]: t["id"] for t in emulator.tokens()}
+    rotation = launch(rotate, "rotate.yml", {"rotate_tokens": ["okta"]})
+    after = {t["name"]: t["id"] for t in emulator.tokens()}
+    assert sorted(after) == ["entra-id", "okta"]
+    assert after["okta"] != before["okta"] and after["entra-id"] == before["entra-id"]
+    # The survey's default: no report.
+    assert awx_launch(drift, {})[0]["drift_report"] == ""
+    quiet = launch(drift, "drift_check.yml", {})
+    report = tmp_path / "job" / "drift.json"
+    gate = launch(drift, "drift_check.yml", {"drift_report": str(report)})
+    assert json.loads(report.read_text())["drifted"] is False
+    assert_nothing_left_behind([tmp_path / "job"], (converge, rotation, quiet, gate), emulator.secrets())
 
 
 def configured_job(awx, calls, template):
