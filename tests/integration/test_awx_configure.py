@@ -82,6 +82,9 @@ def test_each_org_gets_its_own_credential_and_templates_limited_to_it(awx):
         host = name.split()[2]
         assert template["limit"] == host and template["credentials"] == ["Resolver SCIM API %s" % host]
         assert template["ask_limit_on_launch"] is False and template["allow_simultaneous"] is False
+        # Nor may a launch swap what the job runs with: its inventory, credentials, playbooks or job type.
+        assert [p for p in ("inventory", "credential", "scm_branch", "execution_environment", "job_type")
+                if template["ask_%s_on_launch" % p] is not False] == [], name
         assert template["extra_vars"] == {"resolver_scim_token_store_dir": "/srv/scim",
                                           "resolver_scim_lock_dir": "/srv/scim/locks"}
     # The file store needs no store credential.

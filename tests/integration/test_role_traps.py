@@ -119,6 +119,15 @@ def test_drift_report_only_when_asked_and_valid_when_an_org_cannot_be_read(ansib
     data = json.loads(report.read_text())
     assert data["drifted"] is True and data["orgs"]["org2-globex"]["error"].startswith("Resolver refused")
     assert [e["name"] for e in data["orgs"]["org1-acme"]["drift"]["missing"]] == list(reversed(DECLARED))
+    # A report path from a launcher (an AWX survey) may not overwrite the store's records (here through a link).
+    (tmp_path / "store").mkdir(exist_ok=True)
+    (tmp_path / "into-store").symlink_to(tmp_path / "store")
+    record = tmp_path / "store" / "keep.json"
+    record.write_text("{}")
+    rc, _results, output = ansible.run_playbook("drift_check", inventory, check=True,
+                                                extra_vars={"drift_report": str(tmp_path / "into-store" / "keep.json")})
+    assert rc != 0 and "is inside the token store or the lock directory" in output
+    assert record.read_text() == "{}"
 
 
 def test_check_mode_shows_each_action_with_its_reason(ansible, emulator, tmp_path):
