@@ -4,12 +4,14 @@
 Secrets Manager, both on loopback: converge writes, a second run changes nothing, +705 days renews and the store
 keeps the previous value, a store that refuses fails the org before anything is issued or revoked."""
 
+import concurrent.futures
 import json
 import os
 
 import pytest
 
-from test_role import actions, live_by_org, recap
+import store_servers
+from test_role import DECLARED, actions, live_by_org, recap
 from test_store_hashi_vault import POLICY, READ_ONLY_POLICY as READ_ONLY
 
 
@@ -108,6 +110,101 @@ def test_role_with_the_aws_secretsmanager_store(ansible, emulator, moto, store_c
     output = run_lifecycle(ansible, emulator, env, stored, ansible_vars, refusing_env=refusing_env)
     assert "secretsmanager:" in output or "not authorized" in output
     assert_clean(ansible, emulator, writer[1], reader[1])
+
+
+class TwoNodes:
+    """Converges of the same orgs with the hashi_vault store, as on two AWX execution nodes: each run has a lock
+    directory of its own, so nothing but Vault is shared between them."""
+
+    def __init__(self, ansible, emulator, openbao, store_collections, tmp_path, orgs, **group_vars):
+        hvac = pytest.importorskip("hvac")
+        self.ansible, self.emulator, self.openbao = ansible, emulator, openbao
+        self.token = openbao.token(POLICY)
+        # A prefix of this test's own: the OpenBao server lives for the whole session.
+        self.prefix = "resolver-scim/" + store_servers.org_name()
+        settings = dict({"resolver_scim_token_store": "hashi_vault", "resolver_scim_hashi_vault_url": openbao.url,
+                         "resolver_scim_hashi_vault_token": self.token,
+                         "resolver_scim_hashi_vault_path_prefix": self.prefix}, **group_vars)
+        self.env = collections_env(store_collections)
+        self.nodes = [ansible.inventory(orgs=orgs, group_vars=dict(settings, resolver_scim_lock_dir=str(tmp_path / n)))
+                      for n in ("node-a", "node-b")]
+        self.client = hvac.Client(url=openbao.url, token=openbao.root_token)
+        rc, _results, output = ansible.run_playbook("converge", self.nodes[0], env=self.env)
+        assert rc == 0, output[-3000:]
+
+    def race(self):
+        """+705 days, then one converge on each node, started together: both want to renew every token."""
+        self.emulator.age_tokens(705)
+        # A SaaS-like round trip makes both runs plan before either issues a token, the race the lock exists for.
+        self.emulator.control("POST", "config", {"latency_ms": 150})
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            runs = list(pool.map(lambda nodes: self.ansible.run_playbook("converge", nodes, verbosity=4, env=self.env),
+                                 self.nodes))
+        self.emulator.control("POST", "config", {"latency_ms": 0})
+        assert_clean(self.ansible, self.emulator, self.token, self.openbao.root_token)
+        return runs
+
+    def stored(self, org, key):
+        path = "%s/%s/%s" % (self.prefix, org, key)
+        return self.client.secrets.kv.v2.read_secret_version(path=path, mount_point="secret",
+                                                             raise_on_deleted_version=True)["data"]["data"]
+
+    def assert_renewed_once(self, orgs, renewals):
+        """Each name of each org was issued once by the first converge and once per renewal, never more; the store
+        holds the one live token, and the org's lock in Vault is free."""
+        issued = sorted((t["orgId"], t["name"]) for t in self.emulator.tokens(live_only=False))
+        assert issued == sorted((org_id, name) for org_id in orgs.values() for name in DECLARED
+                                for _issue in range(1 + renewals))
+        live = live_by_org(self.emulator)
+        for org, org_id in orgs.items():
+            for name in DECLARED:
+                record = self.stored(org, name)
+                assert [record["token_id"]] == live[org_id][name]
+                assert self.emulator.scim_status(record["token"]) == 200
+            assert self.stored(org, ".lock")["state"] == "free"
+
+
+def lock_attempts(run):
+    """How many attempts each org's lock in Vault took in a run."""
+    _rc, results, _output = run
+    return [r["result"].get("attempts", 1) for r in results
+            if r["task"].endswith("Take the org's lock, waiting while another run holds it") and r["status"] == "ok"]
+
+
+def issued_tokens(run):
+    _rc, results, _output = run
+    return any(r["task"].endswith("Issue new tokens, keeping the tokens they replace live for now")
+               and r["status"] == "ok" for r in results)
+
+
+def test_two_execution_nodes_take_turns_through_the_lock_in_vault(ansible, emulator, openbao, store_collections,
+                                                                  tmp_path):
+    """Issue 13.7: no shared lock directory, so only the lock in Vault keeps the two runs from both renewing."""
+    nodes = TwoNodes(ansible, emulator, openbao, store_collections, tmp_path, orgs=1)
+    runs = nodes.race()
+    for rc, _results, output in runs:
+        assert rc == 0, output[-3000:]
+    nodes.assert_renewed_once({"org1-acme": 1}, renewals=1)
+    # One run renewed; the other waited for Vault's lock, planned again and found nothing left to do.
+    assert sorted(issued_tokens(run) for run in runs) == [False, True]
+    assert sorted(max(lock_attempts(run)) for run in runs)[1] > 1
+
+
+def test_two_execution_nodes_over_two_orgs_do_not_deadlock_on_the_locks_in_vault(ansible, emulator, openbao,
+                                                                                 store_collections, tmp_path):
+    """Hosts take their locks in Vault one at a time, in play host order: two runs over the same inventory never
+    hold one org each while waiting for the other's, which only ends when one of them gives up after
+    resolver_scim_lock_timeout, failing. Taken in parallel, they did in about one race out of four, so the race runs
+    three times."""
+    orgs = {"org1-acme": 1, "org2-globex": 2}
+    # Above the longest wait for the other run on a loaded machine, and short enough to fail a deadlock soon.
+    nodes = TwoNodes(ansible, emulator, openbao, store_collections, tmp_path, orgs=2, resolver_scim_lock_timeout=120)
+    for trial in range(1, 4):
+        runs = nodes.race()
+        for rc, _results, output in runs:
+            assert rc == 0 and "is locked by" not in output, output[-3000:]
+        nodes.assert_renewed_once(orgs, renewals=trial)
+        assert [len(lock_attempts(run)) for run in runs] == [2, 2]
 
 
 def _with(inventory, variables):
