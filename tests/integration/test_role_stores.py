@@ -7,6 +7,7 @@ keeps the previous value, a store that refuses fails the org before anything is 
 import concurrent.futures
 import json
 import os
+import time
 
 import pytest
 
@@ -117,7 +118,7 @@ class TwoNodes:
     directory of its own, so nothing but Vault is shared between them."""
 
     def __init__(self, ansible, emulator, openbao, store_collections, tmp_path, orgs, **group_vars):
-        hvac = pytest.importorskip("hvac")
+        self.hvac = hvac = pytest.importorskip("hvac")
         self.ansible, self.emulator, self.openbao = ansible, emulator, openbao
         self.token = openbao.token(POLICY)
         # A prefix of this test's own: the OpenBao server lives for the whole session.
@@ -148,6 +149,31 @@ class TwoNodes:
         path = "%s/%s/%s" % (self.prefix, org, key)
         return self.client.secrets.kv.v2.read_secret_version(path=path, mount_point="secret",
                                                              raise_on_deleted_version=True)["data"]["data"]
+
+    def lock_path(self, org):
+        return "secret/data/%s/%s/.lock" % (self.prefix, org)
+
+    def claim(self, org):
+        """Take the org's lock as another run would (lock.yml's protocol: check-and-set on the version read);
+        False when a run holds it."""
+        path = "%s/%s/.lock" % (self.prefix, org)
+        try:
+            found = self.client.secrets.kv.v2.read_secret_version(path=path, mount_point="secret",
+                                                                  raise_on_deleted_version=True)["data"]
+        except self.hvac.exceptions.InvalidPath:
+            found = {"data": {}, "metadata": {"version": 0}}
+        now = int(time.time())
+        if found["data"].get("state") == "held" and int(found["data"]["expires"]) > now:
+            return False
+        self.client.secrets.kv.v2.create_or_update_secret(
+            path=path, mount_point="secret", cas=found["metadata"]["version"],
+            secret={"state": "held", "owner": "run-of-the-test", "holder": "the test's run (%s)" % org, "taken": now,
+                    "expires": now + 600})
+        return True
+
+    def release(self, org):
+        self.client.secrets.kv.v2.create_or_update_secret(path="%s/%s/.lock" % (self.prefix, org),
+                                                          mount_point="secret", secret={"state": "free", "owner": ""})
 
     def assert_renewed_once(self, orgs, renewals):
         """Each name of each org was issued once by the first converge and once per renewal, never more; the store
@@ -190,21 +216,49 @@ def test_two_execution_nodes_take_turns_through_the_lock_in_vault(ansible, emula
     assert sorted(max(lock_attempts(run)) for run in runs)[1] > 1
 
 
-def test_two_execution_nodes_over_two_orgs_do_not_deadlock_on_the_locks_in_vault(ansible, emulator, openbao,
-                                                                                 store_collections, tmp_path):
-    """Hosts take their locks in Vault one at a time, in play host order: two runs over the same inventory never
-    hold one org each while waiting for the other's, which only ends when one of them gives up after
-    resolver_scim_lock_timeout, failing. Taken in parallel, they did in about one race out of four, so the race runs
-    three times."""
+def test_two_execution_nodes_over_two_orgs_take_turns_through_the_locks_in_vault(ansible, emulator, openbao,
+                                                                                  store_collections, tmp_path):
+    """Two runs over the same two orgs, started together, both end well with one renewal per token. Whether they
+    could have deadlocked is left to chance here (taking the locks in parallel, they did in about one race out of
+    six); the next test makes the dangerous interleaving happen."""
     orgs = {"org1-acme": 1, "org2-globex": 2}
-    # Above the longest wait for the other run on a loaded machine, and short enough to fail a deadlock soon.
     nodes = TwoNodes(ansible, emulator, openbao, store_collections, tmp_path, orgs=2, resolver_scim_lock_timeout=120)
-    for trial in range(1, 4):
-        runs = nodes.race()
-        for rc, _results, output in runs:
-            assert rc == 0 and "is locked by" not in output, output[-3000:]
-        nodes.assert_renewed_once(orgs, renewals=trial)
-        assert [len(lock_attempts(run)) for run in runs] == [2, 2]
+    runs = nodes.race()
+    for rc, _results, output in runs:
+        assert rc == 0 and "is locked by" not in output, output[-3000:]
+    nodes.assert_renewed_once(orgs, renewals=1)
+    assert [len(lock_attempts(run)) for run in runs] == [2, 2]
+
+
+def test_a_run_waiting_for_one_orgs_lock_in_vault_holds_no_later_orgs_lock(ansible, emulator, openbao,
+                                                                          store_collections, tmp_path):
+    """The deadlock two runs over the same orgs could meet, made to happen: another run (this test, following the
+    lock's protocol) holds org1's lock and wants org2's next. The converge, waiting for org1, must not have taken
+    org2's lock meanwhile, or each would wait for the other until resolver_scim_lock_timeout."""
+    orgs = {"org1-acme": 1, "org2-globex": 2}
+    nodes = TwoNodes(ansible, emulator, openbao, store_collections, tmp_path, orgs=2, resolver_scim_lock_timeout=120)
+    emulator.age_tokens(705)
+    nodes.claim("org1-acme")
+    mark = openbao.audit_mark()
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        converging = pool.submit(ansible.run_playbook, "converge", nodes.nodes[0], verbosity=4, env=nodes.env)
+        try:
+            # Two reads of org1's lock: the converge has found it held and is waiting. Hosts taking their locks in
+            # parallel would have tried org2's at the same time as org1's first.
+            lock_reads, deadline = 0, time.monotonic() + 300
+            while lock_reads < 2 and not converging.done() and time.monotonic() < deadline:
+                time.sleep(0.5)
+                lock_reads = openbao.requests_since(mark).count(("read", nodes.lock_path("org1-acme")))
+            assert not converging.done(), converging.result()[2][-3000:]
+            assert nodes.claim("org2-globex"), "the waiting converge holds org2's lock: %s" % nodes.stored(
+                "org2-globex", ".lock")
+            nodes.release("org2-globex")
+        finally:
+            nodes.release("org1-acme")
+        rc, _results, output = run = converging.result()
+    assert rc == 0, output[-3000:]
+    nodes.assert_renewed_once(orgs, renewals=1)
+    assert max(lock_attempts(run)) > 1
 
 
 def _with(inventory, variables):
