@@ -171,6 +171,13 @@ class TwoNodes:
                     "expires": now + 600})
         return True
 
+    def lock_exists(self, org):
+        try:
+            self.stored(org, ".lock")
+        except self.hvac.exceptions.InvalidPath:
+            return False
+        return True
+
     def release(self, org):
         self.client.secrets.kv.v2.create_or_update_secret(path="%s/%s/.lock" % (self.prefix, org),
                                                           mount_point="secret", secret={"state": "free", "owner": ""})
@@ -259,6 +266,21 @@ def test_a_run_waiting_for_one_orgs_lock_in_vault_holds_no_later_orgs_lock(ansib
     assert rc == 0, output[-3000:]
     nodes.assert_renewed_once(orgs, renewals=1)
     assert max(lock_attempts(run)) > 1
+
+
+def test_no_lock_in_vault_when_turned_off_or_in_check_mode(ansible, emulator, openbao, store_collections, tmp_path):
+    nodes = TwoNodes(ansible, emulator, openbao, store_collections, tmp_path, orgs=1, resolver_scim_store_lock=False)
+    assert live_by_org(emulator)[1] and not nodes.lock_exists("org1-acme")
+    emulator.age_tokens(705)
+    emulator.clear_log()
+    rc, results, output = ansible.run_playbook("converge", nodes.nodes[0], check=True, env=nodes.env,
+                                               extra_vars={"resolver_scim_store_lock": True})
+    assert rc == 0 and actions(results, "org1-acme")["okta"] == "renewed", output[-3000:]
+    assert emulator.mutating() == [] and not nodes.lock_exists("org1-acme")
+    rc, results, output = ansible.run_playbook("converge", nodes.nodes[0], env=nodes.env,
+                                               extra_vars={"resolver_scim_store_lock": True})
+    assert rc == 0 and lock_attempts((rc, results, output)) == [1], output[-3000:]
+    nodes.assert_renewed_once({"org1-acme": 1}, renewals=1)
 
 
 def _with(inventory, variables):
