@@ -226,8 +226,8 @@ def test_two_execution_nodes_take_turns_through_the_lock_in_vault(ansible, emula
 def test_two_execution_nodes_over_two_orgs_take_turns_through_the_locks_in_vault(ansible, emulator, openbao,
                                                                                   store_collections, tmp_path):
     """Two runs over the same two orgs, started together, both end well with one renewal per token. Whether they
-    could have deadlocked is left to chance here (taking the locks in parallel, they did in about one race out of
-    six); the next test makes the dangerous interleaving happen."""
+    could have deadlocked is left to chance here (taking the locks in parallel, they did in 2 races of about
+    10); the next test makes the dangerous interleaving happen."""
     orgs = {"org1-acme": 1, "org2-globex": 2}
     nodes = TwoNodes(ansible, emulator, openbao, store_collections, tmp_path, orgs=2, resolver_scim_lock_timeout=120)
     runs = nodes.race()
