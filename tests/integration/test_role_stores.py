@@ -257,6 +257,7 @@ def test_a_run_waiting_for_one_orgs_lock_in_vault_holds_no_later_orgs_lock(ansib
                 time.sleep(0.5)
                 lock_reads = openbao.requests_since(mark).count(("read", nodes.lock_path("org1-acme")))
             assert not converging.done(), converging.result()[2][-3000:]
+            assert lock_reads >= 2, "the converge never waited for org1's lock"
             assert nodes.claim("org2-globex"), "the waiting converge holds org2's lock: %s" % nodes.stored(
                 "org2-globex", ".lock")
             nodes.release("org2-globex")
@@ -269,6 +270,7 @@ def test_a_run_waiting_for_one_orgs_lock_in_vault_holds_no_later_orgs_lock(ansib
 
 
 def test_no_lock_in_vault_when_turned_off_or_in_check_mode(ansible, emulator, openbao, store_collections, tmp_path):
+    """resolver_scim_store_lock: false takes no lock in Vault, nor does check mode; turned back on, a renewal does."""
     nodes = TwoNodes(ansible, emulator, openbao, store_collections, tmp_path, orgs=1, resolver_scim_store_lock=False)
     assert live_by_org(emulator)[1] and not nodes.lock_exists("org1-acme")
     emulator.age_tokens(705)
