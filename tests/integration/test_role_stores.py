@@ -224,7 +224,7 @@ def test_two_execution_nodes_take_turns_through_the_lock_in_vault(ansible, emula
 
 
 def test_two_execution_nodes_over_two_orgs_take_turns_through_the_locks_in_vault(ansible, emulator, openbao,
-                                                                                  store_collections, tmp_path):
+                                                                                 store_collections, tmp_path):
     """Two runs over the same two orgs, started together, both end well with one renewal per token. Whether they
     could have deadlocked is left to chance here (taking the locks in parallel, they did in 2 races of about
     10); the next test makes the dangerous interleaving happen."""
@@ -238,7 +238,7 @@ def test_two_execution_nodes_over_two_orgs_take_turns_through_the_locks_in_vault
 
 
 def test_a_run_waiting_for_one_orgs_lock_in_vault_holds_no_later_orgs_lock(ansible, emulator, openbao,
-                                                                          store_collections, tmp_path):
+                                                                           store_collections, tmp_path):
     """The deadlock two runs over the same orgs could meet, made to happen: another run (this test, following the
     lock's protocol) holds org1's lock and wants org2's next. The converge, waiting for org1, must not have taken
     org2's lock meanwhile, or each would wait for the other until resolver_scim_lock_timeout."""
