@@ -391,3 +391,23 @@ def test_the_role_readme_of_the_store_lists_every_variable_the_verbs_read():
         used |= set(re.findall(r"resolver_scim_hashi_vault_\w+", path.read_text()))
     readme = (store_dir / "README.md").read_text()
     assert sorted(v for v in used if "`%s`" % v not in readme) == []
+
+
+def test_a_lock_vault_refuses_or_cannot_take_fails_at_once(vault, openbao):
+    """Credentials that may read but not write, or a Vault that does not answer: not a lock another run holds, so
+    the run fails at once instead of waiting until resolver_scim_lock_timeout."""
+    read_only = openbao.token(READ_ONLY_POLICY)
+    vault.secrets.add(read_only)
+    gone = "http://127.0.0.1:%d" % store_servers.free_port()
+    for settings in (vault.settings(resolver_scim_hashi_vault_token=read_only, resolver_scim_lock_timeout=60),
+                     vault.settings(resolver_scim_hashi_vault_url=gone, resolver_scim_lock_timeout=60)):
+        started = time.monotonic()
+        run = vault.run([verb(STORE, "lock")], settings=settings)
+        assert run.rc != 0 and time.monotonic() - started < 30
+        message = failure(run.results)
+        assert message.startswith("Cannot lock the org in the hashi_vault store (vault kv2 secret/resolver-scim/%s/"
+                                  ".lock)" % vault.org), message
+        assert "Vault did not take this run's claim on the org's lock, and no other run holds it" in message
+        assert "at %s and that the credentials may create and update secret/data/resolver-scim/%s/.lock" % (
+            settings["resolver_scim_hashi_vault_url"], vault.org) in message
+    vault.assert_clean()
