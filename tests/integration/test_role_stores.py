@@ -315,20 +315,11 @@ def test_converge_no_change_renewal_and_the_requests_per_run(ansible, emulator, 
     assert_clean(ansible, emulator, store)
 
 
-def test_a_run_killed_between_issue_and_store_heals(ansible, emulator, store, tmp_path):
-    """SIGKILL the converge once Resolver has issued the renewal but before the store holds it: the store still
-    holds the old, working token; the next run replaces the unstored token with a fresh one, stores it and revokes
-    the others, leaving one live token per name, the one the store holds."""
-    inventory = store.inventory(ansible)
-    rc, _results, output = ansible.run_playbook("converge", inventory, env=store.env)
-    assert rc == 0, output[-3000:]
-    old_id, old_value, _previous = store.stored("okta")
-    entra_id = store.stored("entra-id")[0]
-    emulator.age_tokens(705, ids=[old_id])
+def kill_converge_after_an_issue(emulator, inventory, env, tmp_path):
+    """Run the converge and SIGKILL it as soon as Resolver has issued a token, before the store can hold it."""
     issued = len(emulator.tokens(live_only=False))
-
     environment = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, NO_PROXY="127.0.0.1,localhost,::1",
-                       ANSIBLE_NOCOLOR="1", **store.env)
+                       ANSIBLE_NOCOLOR="1", **env)
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
                os.path.join(REPO, "playbooks", "converge.yml"), "-i", inventory]
     process = subprocess.Popen(command, env=environment, cwd=str(tmp_path),  # pylint: disable=consider-using-with
@@ -341,6 +332,42 @@ def test_a_run_killed_between_issue_and_store_heals(ansible, emulator, store, tm
         time.sleep(0.02)
     process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
+
+
+def assert_first_converge_killed_after_an_issue_heals(ansible, emulator, inventory, env, stored, tmp_path):
+    """The very first converge of an org dies after Resolver issued a token and before the store held it: the
+    store's check had already made the store know the org (its marker or directory), so the next converge heals
+    the unstored token instead of refusing it, and each name ends with one live token, the one the store holds.
+    ``stored(name)`` is the token id the store holds."""
+    kill_converge_after_an_issue(emulator, inventory, env, tmp_path)
+    killed = [t["id"] for t in emulator.tokens()]
+    assert killed and {t["name"] for t in emulator.tokens()} <= set(NAMES)
+    rc, results, output = ansible.run_playbook("converge", inventory, verbosity=4, env=env)
+    assert rc == 0, output[-3000:]
+    done = actions(results, ORG)
+    assert set(done) == set(NAMES) and set(done.values()) <= {"healed", "created"} and "healed" in done.values()
+    live = live_by_org(emulator)[1]
+    assert live == {name: [stored(name)] for name in NAMES} and not set(killed) & {stored(n) for n in NAMES}
+    assert [t for t in emulator.tokens() if t["id"] in killed] == []
+
+
+def test_a_first_converge_killed_after_its_first_issue_heals(ansible, emulator, store, tmp_path):
+    assert_first_converge_killed_after_an_issue_heals(ansible, emulator, store.inventory(ansible), store.env,
+                                                      lambda name: store.stored(name)[0], tmp_path)
+    assert_clean(ansible, emulator, store)
+
+
+def test_a_run_killed_between_issue_and_store_heals(ansible, emulator, store, tmp_path):
+    """SIGKILL the converge once Resolver has issued the renewal but before the store holds it: the store still
+    holds the old, working token; the next run replaces the unstored token with a fresh one, stores it and revokes
+    the others, leaving one live token per name, the one the store holds."""
+    inventory = store.inventory(ansible)
+    rc, _results, output = ansible.run_playbook("converge", inventory, env=store.env)
+    assert rc == 0, output[-3000:]
+    old_id, old_value, _previous = store.stored("okta")
+    entra_id = store.stored("entra-id")[0]
+    emulator.age_tokens(705, ids=[old_id])
+    kill_converge_after_an_issue(emulator, inventory, store.env, tmp_path)
     killed = [t["id"] for t in emulator.tokens(name="okta") if t["id"] != old_id]
     assert len(killed) == 1
     # Killed in the gap: the store never saw the new token, and the token it holds was not revoked.
