@@ -17,9 +17,9 @@ description:
     when they can. A symbolic link or a file where a directory belongs, a directory that is not writable, and a
     record that belongs to another org id are such reasons.
   - With O(verb=missing_dirs), returns the directories that must be created, outermost first.
-  - With O(verb=known), returns V(true) when the org's directory exists: the store was used for the org before (the
-    role's check creates it before the first token is issued), and V(false) for a directory that was never used for
-    the org, such as a wrong store directory or one on another machine.
+  - With O(verb=known), returns V(true) when the org's directory exists, so the store was used for the org before
+    (the role's check creates it before the first token is issued), and V(false) for a directory that was never used
+    for the org, such as a wrong store directory or one on another machine.
   - With O(verb=value), returns the token value of the record of each of O(keys), for the step that hands a stored
     token over to an identity provider. Use it only in a task with C(no_log=true).
 author:

@@ -91,12 +91,12 @@ options:
     default: true
   store_org_known:
     description:
-      - Whether the store of O(stored) or O(store_records) has ever been used for this org: it holds a record of
-        the org, or the marker that the store's check leaves before the first token is issued. A store asked in the
-        wrong place (another AWS region, Vault mount or path prefix, store directory, or a store on another
-        machine) reads as empty, exactly like a lost store, and says V(false).
+      - Whether the store of O(stored) or O(store_records) has ever been used for this org, because it holds a
+        record of the org or the marker that the store's check leaves before the first token is issued. A store
+        asked in the wrong place (another AWS region, Vault mount or path prefix, store directory, or a store on
+        another machine) reads as empty, exactly like a lost store, and says V(false).
       - With V(false), a plan that would replace or revoke a live declared token the store does not hold (C(healed),
-        C(renewed), C(rotated), C(recreated), C(revoked), C(handover)) is refused: the module fails before anything
+        C(renewed), C(rotated), C(recreated), C(revoked), C(handover)) is refused. The module fails before anything
         is changed, with a message (also in RV(refused)) that names the store, the tokens and what to do, and
         lists each of them under the drift category C(store_unknown). An org without a live declared token (a new
         one) is planned as usual, and so is a token declared C(absent).
@@ -105,7 +105,7 @@ options:
   store_is_new:
     description:
       - Confirm that the store is new for this org although the org has live tokens (the old store was lost, or the
-        tokens were made outside this collection): plan as with O(store_org_known=true). Meant for one run.
+        tokens were made outside this collection), and plan as with O(store_org_known=true). Meant for one run.
     type: bool
     default: false
   store_location:
@@ -294,7 +294,7 @@ tokens:
   sample: []
 refused:
   description:
-    - Why the plan was refused (O(store_org_known=false) and live declared tokens the store does not hold): the
+    - Why the plan was refused (O(store_org_known=false) and live declared tokens the store does not hold). The
       module failed with this message, and nothing may be changed. Never a token value.
   returned: on failure, when the plan was refused
   type: str

@@ -18,6 +18,7 @@ import fcntl
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -355,6 +356,14 @@ def test_a_first_converge_killed_after_its_first_issue_heals(ansible, emulator, 
     assert_first_converge_killed_after_an_issue_heals(ansible, emulator, store.inventory(ansible), store.env,
                                                       lambda name: store.stored(name)[0], tmp_path)
     assert_clean(ansible, emulator, store)
+
+
+def test_a_first_converge_killed_after_its_first_issue_heals_with_the_file_store(ansible, emulator, tmp_path):
+    store = tmp_path / "store"
+    assert_first_converge_killed_after_an_issue_heals(
+        ansible, emulator, ansible.inventory(orgs=1), {},
+        lambda name: json.loads((store / ORG / ("%s.json" % name)).read_text())["token_id"], tmp_path)
+    assert stat.S_IMODE(os.stat(store / ORG).st_mode) == 0o700
 
 
 def test_a_run_killed_between_issue_and_store_heals(ansible, emulator, store, tmp_path):
