@@ -370,7 +370,8 @@ def test_a_store_directory_that_never_saw_the_org_replaces_nothing(ansible, emul
         assert emulator.mutating() == [] and not elsewhere.exists()
 
     report = tmp_path / "drift.json"
-    rc, results, output = ansible.run_playbook("drift_check", wrong, check=True, extra_vars={"drift_report": str(report)})
+    rc, results, output = ansible.run_playbook("drift_check", wrong, check=True,
+                                               extra_vars={"drift_report": str(report)})
     assert rc != 0 and "org1-acme: DRIFTED (store_unknown)" in output, output[-3000:]
     assert "store_unknown okta: the store holds no value for the live token" in output
     drift = json.loads(report.read_text())["orgs"]["org1-acme"]["drift"]

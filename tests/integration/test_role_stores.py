@@ -452,6 +452,7 @@ def test_a_store_that_cannot_be_used_fails_before_anything_is_revoked(ansible, e
     # A store asked in the wrong place fails at the plan, saying what it found and what to do.
     misplaced = [row for case, row in zip(cases, rows) if "where the org has no secrets" in case.case
                  or "also allows" in case.case]
-    assert len(misplaced) == 1 and misplaced[0]["failed_at"].endswith("Plan the declared tokens with one read of the org")
+    assert len(misplaced) == 1
+    assert misplaced[0]["failed_at"].endswith("Plan the declared tokens with one read of the org")
     assert NEVER_USED in messages[misplaced[0]["case"]]
     assert "resolver_scim_store_is_new=true for one run" in messages[misplaced[0]["case"]]
