@@ -24,6 +24,13 @@ def _ran(result):
     return result
 
 
+def _planned(result):
+    """A plan of this run, also one the store guard refused (its failed result carries the plan), or None."""
+    if isinstance(result, dict) and result.get("refused") and "drift" in result:
+        return result
+    return _ran(result)
+
+
 def token_outcome(plan, issued, store_records, store_error=None, check_mode=False, final_plan=None,
                   handover_failures=()):
     """Which tokens to revoke after issuing, storing and handing over, and what failed (per token name and step,
@@ -74,15 +81,18 @@ def token_lock_paths(hosts, hostvars):
 
 
 def token_drift_report(hosts, hostvars, generated):
-    """The drift report of all orgs as data; an org that could not be read carries its error."""
+    """The drift report of all orgs as data; an org that could not be read carries its error, an org whose plan the
+    store guard refused its drift (store_unknown)."""
     orgs = []
     for host in hosts:
         facts = hostvars[host]
         plan = facts.get("scim_tokens_plan")
-        error = facts.get("scim_tokens_drift_error") or None
-        if error is None and _ran(plan) is None:
+        planned = _planned(plan)
+        error = None if planned is not None and planned.get("refused") else facts.get("scim_tokens_drift_error")
+        if not error and planned is None:
             error = plan.get("msg") if isinstance(plan, dict) and plan.get("msg") else "the org could not be read"
-        orgs.append({"org": host, "plan": _ran(plan), "error": error, "exclusive": (plan or {}).get("exclusive")})
+        orgs.append({"org": host, "plan": planned, "error": error or None,
+                     "exclusive": (plan or {}).get("exclusive")})
     return org_plan.drift_report(orgs, generated)
 
 

@@ -17,6 +17,9 @@ description:
     when they can. A symbolic link or a file where a directory belongs, a directory that is not writable, and a
     record that belongs to another org id are such reasons.
   - With O(verb=missing_dirs), returns the directories that must be created, outermost first.
+  - With O(verb=known), returns V(true) when the org's directory exists, so the store was used for the org before
+    (the role's check creates it before the first token is issued), and V(false) for a directory that was never used
+    for the org, such as a wrong store directory or one on another machine.
   - With O(verb=value), returns the token value of the record of each of O(keys), for the step that hands a stored
     token over to an identity provider. Use it only in a task with C(no_log=true).
 author:
@@ -30,7 +33,7 @@ options:
   verb:
     description: What to do.
     type: str
-    choices: [read, check, missing_dirs, value]
+    choices: [read, check, missing_dirs, value, known]
     default: read
   keys:
     description: With O(verb=check), the store keys of the token records about to be written; with O(verb=value), of the records to read.
@@ -53,7 +56,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _list:
-  description: Records (O(verb=read)), problems (O(verb=check)), directories (O(verb=missing_dirs)) or values (O(verb=value)).
+  description:
+    - Records (O(verb=read)), problems (O(verb=check)), directories (O(verb=missing_dirs)), values (O(verb=value)) or
+      one boolean per directory (O(verb=known)).
   type: list
   elements: raw
 """
@@ -67,6 +72,7 @@ from ansible.utils.display import Display
 from ansible_collections.resolver.scim.plugins.plugin_utils.file_store import (
     StoreError,
     missing_directories,
+    org_known,
     read_records,
     read_value,
     write_problems,
@@ -95,6 +101,8 @@ class LookupModule(LookupBase):
                     result.extend(records)
                 elif verb == "value":
                     result.extend(read_value(directory, key) for key in self.get_option("keys"))
+                elif verb == "known":
+                    result.append(org_known(directory))
                 elif verb == "check":
                     result.extend(write_problems(directory, self.get_option("keys"), self.get_option("org_id")))
                 else:

@@ -28,15 +28,19 @@ from ansible_collections.resolver.scim.plugins.module_utils.tokens import (
 )
 
 HANDOVER_DRIFT = "handover_pending"
+# A plan refused because the store never saw the org (see store_guard): its entries carry this action.
+REFUSED = "refused"
 # The scim_token state that carries out each action, and the drift category the action stands for.
 MODULE_STATE = {"created": "present", "renewed": "present", "recreated": "present", "revoked": "present",
                 "rotated": "rotated", "healed": "rotated", "deleted": "absent", "handover": "present"}
 DRIFT_OF_ACTION = {"created": "missing", "renewed": "expiring", "recreated": "domain_mismatch",
-                   "healed": "unstored", "revoked": "superseded", "deleted": "extra", "handover": HANDOVER_DRIFT}
+                   "healed": "unstored", "revoked": "superseded", "deleted": "extra", "handover": HANDOVER_DRIFT,
+                   REFUSED: "store_unknown"}
 # unknown_expiry: a current token whose list entry has neither an expiry nor a creation date; nothing a converge
 # can fix, so it is reported (and fails a drift check) instead of being trusted to live forever.
+# store_unknown: a live declared token that a store which was never used for the org does not hold (store_guard).
 DRIFT_CATEGORIES = ("missing", "expiring", "expired", "domain_mismatch", "unstored", "superseded", "extra",
-                    "unknown_expiry", "handover_pending")
+                    "unknown_expiry", "handover_pending", "store_unknown")
 # A declared entry of the plan (the role's resolver_scim_tokens): a token's options and where its value is handed
 # over to the identity provider, by Microsoft Graph (entra) or by the user's own tasks (handover_tasks).
 PLAN_ENTRY_OPTIONS = dict(
@@ -238,17 +242,66 @@ def _entry_plan(entry, tokens, now, store, heal_unstored, rotate, check_mode):
                 store_key=store_key(name))
 
 
+def store_guard(planned, tokens, now, store, location=None, option_prefix=""):
+    """Refuse a plan that would replace live tokens on the word of a store that was never used for the org.
+
+    A store asked in the wrong place (another region, mount, path prefix or directory, or a store on another
+    machine) reads as empty, exactly like a lost one; healing would then issue fresh tokens into the wrong place and
+    revoke the ones the right place, and the identity providers, still use. The caller knows whether the store was
+    ever used for the org (its records, or the marker its check leaves before the first token is issued); only when
+    it was not is this called. Marks each declared entry whose action would replace or revoke a live token the
+    store does not hold as ``refused`` (in place) and returns the message that fails the org, or None when no live
+    token is at risk (a new org: nothing to lose; a token declared absent goes whatever the store holds).
+    ``option_prefix`` is how the caller's variables name the options (the role's: ``resolver_scim_``).
+    """
+    at_risk = []
+    for entry in planned:
+        live = current_token(named(tokens, entry["name"]), now)
+        if entry["state"] != "absent" and entry["action"] != "none" and live is not None \
+                and store["held"].get(entry["name"]) != live.id:
+            at_risk.append((entry, live.id))
+    if not at_risk:
+        return None
+    where = "the token store (%s)" % location if location else "the token store"
+    healing_only = all(entry["action"] == "healed" for entry, _live in at_risk)
+    found = []
+    for entry, live in at_risk:
+        found.append("%s (live token %s; planned: %s)" % (entry["name"], live, entry["action"]))
+        entry.update(reason="%s; refused: %s has never been used for this org and does not hold live token %s"
+                     % (entry["reason"], where, live),
+                     action=REFUSED, create=False, issue=None, revoke_ids=[], handover=None, store=None,
+                     module_state=entry["state"])
+    new = option_prefix + "store_is_new"
+    if healing_only:
+        remedy = ("set %sheal_unstored=false to keep using the tokens until they are due (their renewal then "
+                  "needs %s=true once), or set %s=true for one run to replace them now with tokens stored here"
+                  % (option_prefix, new, new))
+    else:
+        remedy = "set %s=true for one run to replace them with tokens stored here" % new
+    return ("%s has never been used for this org, yet Resolver has live declared tokens it does not hold: %s. "
+            "Nothing was changed: replacing them would revoke tokens that the right store location, and the "
+            "identity providers, may still use. If the store settings point to the wrong place (another region, "
+            "mount, path prefix or directory, or a store on another machine), fix them. If this store really is "
+            "new for the org (the old store was lost, or the tokens were made outside this collection), %s."
+            % (where[0].upper() + where[1:], ", ".join(found), remedy))
+
+
 def plan_org(entries, tokens, now, stored=None, exclusive=False, heal_unstored=True, rotate=(), check_mode=False,
-             store=None):
+             store=None, store_org_known=True, store_location=None, option_prefix=""):
     """Plan every declared entry and, with ``exclusive``, the removal of undeclared tokens.
 
     ``store`` is a ``store_view`` of what the secret store holds; ``stored`` (token name to token id) is the short
     form without pending handovers; with neither, nothing is stored (then nothing can be healed or handed over
-    again). Returns a dict: entries, actions, undeclared, drift, drifted, next_expiry, tokens.
+    again). ``store_org_known=False`` says the store was never used for this org: see ``store_guard`` (a refused
+    plan has no actions and its ``refused`` message says why). Returns a dict: entries, actions, undeclared, drift,
+    drifted, next_expiry, tokens, refused.
     """
     if store is None and stored is not None:
         store = {"held": stored, "pending": {}, "idp": {}}
     planned = [_entry_plan(entry, tokens, now, store, heal_unstored, set(rotate), check_mode) for entry in entries]
+    refused = None
+    if store is not None and not store_org_known:
+        refused = store_guard(planned, tokens, now, store, store_location, option_prefix)
     declared = {entry["name"] for entry in entries}
     ordered = sorted(tokens, key=lambda t: (t.name, t.sort_key()))
     undeclared = [t for t in ordered if t.name not in declared]
@@ -279,16 +332,18 @@ def plan_org(entries, tokens, now, stored=None, exclusive=False, heal_unstored=T
                 "reason": "Resolver lists token %s without an expiry or creation date, so its renewal cannot be "
                           "planned; rotate it, and check docs/api-assumptions.md" % token.id})
     expiries = [t.expires for t in currents if t is not None and t.expires is not None]
-    actions = [entry for entry in planned if entry["action"] != "none"]
+    # A refused org changes nothing at all, not even what the guard did not refuse.
+    actions = [] if refused else [entry for entry in planned if entry["action"] != "none"]
     return {
         "entries": planned,
         "actions": actions,
         "undeclared": [t.as_dict(now) for t in undeclared],
         "drift": drift,
         # Drift means "a converge would change something", or a token whose expiry nobody can tell.
-        "drifted": bool(actions) or bool(drift["unknown_expiry"]),
+        "drifted": bool(actions) or bool(refused) or bool(drift["unknown_expiry"]),
         "next_expiry": iso(min(expiries)) if expiries else None,
         "tokens": [t.as_dict(now) for t in ordered],
+        "refused": refused,
     }
 
 

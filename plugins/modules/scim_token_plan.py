@@ -89,6 +89,30 @@ options:
     description: Plan to replace a live token whose value the store (O(stored) or O(store_records)) does not hold.
     type: bool
     default: true
+  store_org_known:
+    description:
+      - Whether the store of O(stored) or O(store_records) has ever been used for this org, because it holds a
+        record of the org or the marker that the store's check leaves before the first token is issued. A store
+        asked in the wrong place (another AWS region, Vault mount or path prefix, store directory, or a store on
+        another machine) reads as empty, exactly like a lost store, and says V(false).
+      - With V(false), a plan that would replace or revoke a live declared token the store does not hold (C(healed),
+        C(renewed), C(rotated), C(recreated), C(revoked), C(handover)) is refused. The module fails before anything
+        is changed, with a message (also in RV(refused)) that names the store, the tokens and what to do, and
+        lists each of them under the drift category C(store_unknown). An org without a live declared token (a new
+        one) is planned as usual, and so is a token declared C(absent).
+    type: bool
+    default: true
+  store_is_new:
+    description:
+      - Confirm that the store is new for this org although the org has live tokens (the old store was lost, or the
+        tokens were made outside this collection), and plan as with O(store_org_known=true). Meant for one run.
+    type: bool
+    default: false
+  store_location:
+    description:
+      - Where the store looked for the org, named in the message of a refused plan, for example
+        C(aws secretsmanager resolver-scim/acme/ (eu-west-1)).
+    type: str
   rotate:
     description: Names of declared tokens to rotate now, whatever their expiry (a forced rotation).
     type: list
@@ -104,8 +128,9 @@ options:
     default: false
   label:
     description:
-      - How error messages name O(tokens). Meant for the C(resolver.scim.scim_tokens) role, which sets
-        V(resolver_scim_tokens) so that its users read the name of their own variable.
+      - How error messages name O(tokens), and with what comes before C(tokens) in it, the other options. Meant for
+        the C(resolver.scim.scim_tokens) role, which sets V(resolver_scim_tokens) so that its users read the names of
+        their own variables (V(resolver_scim_heal_unstored) for O(heal_unstored)).
     type: str
     default: tokens
 extends_documentation_fragment:
@@ -164,8 +189,9 @@ entries:
     action:
       description:
         - C(none), C(created), C(renewed), C(recreated), C(rotated), C(revoked) or C(deleted) as in
-          M(resolver.scim.scim_token), C(healed) (a fresh token replaces a live one the store does not hold), or
-          C(handover) (the live token is handed to the identity provider that does not hold it yet).
+          M(resolver.scim.scim_token), C(healed) (a fresh token replaces a live one the store does not hold),
+          C(handover) (the live token is handed to the identity provider that does not hold it yet), or C(refused)
+          (in the failed result of a plan refused by O(store_org_known=false)).
       type: str
       sample: renewed
     reason:
@@ -224,7 +250,7 @@ entries:
             "current_expires": "2028-10-30T12:00:00Z", "revoke_ids": [], "issue": null, "store": null,
             "store_key": "okta"}]
 actions:
-  description: The RV(entries) whose action is not C(none).
+  description: The RV(entries) whose action is not C(none); empty in a plan refused by O(store_org_known=false).
   returned: success
   type: list
   elements: dict
@@ -243,12 +269,13 @@ drift:
       C(extra) declared absent or, with O(exclusive), not declared; C(expired) expired tokens of declared names;
       C(unknown_expiry) a current token listed without an expiry or creation date (a converge cannot fix it, so
       it is reported instead of being trusted never to expire); C(handover_pending) an identity provider that does
-      not hold the live token.
+      not hold the live token; C(store_unknown) a live token that a store never used for this org does not hold
+      (see O(store_org_known); the module then fails, and its failed result carries this plan).
   returned: success
   type: dict
   sample: {"missing": [], "expiring": [{"name": "okta", "reason": "token 1042 expires in 12 days"}], "expired": [],
            "domain_mismatch": [], "unstored": [], "superseded": [], "extra": [], "unknown_expiry": [],
-           "handover_pending": []}
+           "handover_pending": [], "store_unknown": []}
 drifted:
   description: Whether a converge would change anything (RV(actions) is not empty), or a current token's expiry is unknown.
   returned: success
@@ -265,6 +292,15 @@ tokens:
   type: list
   elements: dict
   sample: []
+refused:
+  description:
+    - Why the plan was refused (O(store_org_known=false) and live declared tokens the store does not hold). The
+      module failed with this message, and nothing may be changed. Never a token value.
+  returned: on failure, when the plan was refused
+  type: str
+  sample: "The token store (aws secretsmanager resolver-scim/acme/ (eu-west-1)) has never been used for this org, yet
+    Resolver has live declared tokens it does not hold: okta (live token 1042; planned: healed). Nothing was
+    changed: ..."
 store_problems:
   description: Store records that were not used (another org's record, a name recorded twice), one sentence each.
   returned: success
@@ -297,7 +333,7 @@ membership:
 import copy
 
 from ansible_collections.resolver.scim.plugins.module_utils.api import not_administrator
-from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError
+from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError, TokenRunFailed
 from ansible_collections.resolver.scim.plugins.module_utils.module import resolver_module, run_module
 from ansible_collections.resolver.scim.plugins.module_utils.org_plan import (
     PLAN_ENTRY_OPTIONS,
@@ -314,6 +350,9 @@ ARGUMENT_SPEC = dict(
     stored=dict(type="dict"),
     store_records=dict(type="list", elements="dict"),
     heal_unstored=dict(type="bool", default=True),
+    store_org_known=dict(type="bool", default=True),
+    store_is_new=dict(type="bool", default=False),
+    store_location=dict(type="str"),
     rotate=dict(type="list", elements="str", default=[]),
     require_admin=dict(type="bool", default=False),
     label=dict(type="str", default="tokens"),
@@ -354,14 +393,22 @@ def run(module, api):
     problems = store["problems"] if store else []
     for problem in problems:
         module.warn(problem)
+    label = params["label"]
     result = plan_org(entries, api.list_tokens(), utcnow(), store=store, exclusive=params["exclusive"],
-                      heal_unstored=params["heal_unstored"], rotate=params["rotate"], check_mode=module.check_mode)
+                      heal_unstored=params["heal_unstored"], rotate=params["rotate"], check_mode=module.check_mode,
+                      store_org_known=params["store_org_known"] or params["store_is_new"],
+                      store_location=params["store_location"],
+                      option_prefix=label[:-len("tokens")] if label.endswith("tokens") else "")
     result["store_problems"] = problems
     result["scim_url"] = default_scim_url(api.client.base_url)
     result["api_url"] = api.client.base_url
     result["exclusive"] = params["exclusive"]
     if membership is not None:
         result["membership"] = membership
+    refused = result.pop("refused")
+    if refused:
+        # The failed result keeps the plan, so that a drift check reports the refused tokens as drift.
+        raise TokenRunFailed(refused, dict(result, refused=refused))
     return False, result, None
 
 

@@ -68,6 +68,11 @@ def _load(path):
     return data
 
 
+def org_known(directory):
+    """Whether the store was used for the org: its directory exists (created before the first token is issued)."""
+    return _check_directory(directory)
+
+
 def read_records(directory):
     """The org's token records as metadata (no values), each with its ``source`` path, and problems found.
 

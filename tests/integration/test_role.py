@@ -344,6 +344,58 @@ def test_overlapping_multi_org_converges_never_deadlock(ansible, emulator, tmp_p
     assert len(issued) == trials * len(orgs) * len(DECLARED)
 
 
+def test_a_store_directory_that_never_saw_the_org_replaces_nothing(ansible, emulator, tmp_path):
+    """A wrong resolver_scim_token_store_dir (or the store of another machine) reads empty, like a lost store: the
+    org fails before any change, in check mode too, and the drift check reports it; heal_unstored=false keeps the
+    live tokens, and resolver_scim_store_is_new=true (once) replaces them into the new directory."""
+    rc, _results, output = ansible.run_playbook("converge", ansible.inventory(orgs=1))
+    assert rc == 0, output[-3000:]
+    before = records(str(tmp_path / "store"))["org1-acme"]
+    live = live_by_org(emulator)[1]
+    elsewhere = tmp_path / "elsewhere"
+    wrong = ansible.inventory(orgs=1, store_dir=str(elsewhere))
+
+    emulator.clear_log()
+    for check in (True, False):
+        rc, results, output = ansible.run_playbook("converge", wrong, check=check, verbosity=4)
+        failed = [r for r in results if r["status"] == "failed"]
+        assert rc != 0 and failed[0]["task"].endswith("Plan the declared tokens with one read of the org")
+        message = failed[0]["result"]["msg"]
+        assert message.startswith("The token store (file store %s) has never been used for this org"
+                                  % (elsewhere / "org1-acme")), message
+        for name in DECLARED:
+            assert "%s (live token %s; planned: healed)" % (name, live[name][0]) in message
+        assert "resolver_scim_heal_unstored=false" in message and "resolver_scim_store_is_new=true" in message
+        assert summary(results)["org1-acme"][0].startswith("org1-acme: FAILED - The token store (file store")
+        assert emulator.mutating() == [] and not elsewhere.exists()
+
+    report = tmp_path / "drift.json"
+    rc, results, output = ansible.run_playbook("drift_check", wrong, check=True,
+                                               extra_vars={"drift_report": str(report)})
+    assert rc != 0 and "org1-acme: DRIFTED (store_unknown)" in output, output[-3000:]
+    assert "store_unknown okta: the store holds no value for the live token" in output
+    drift = json.loads(report.read_text())["orgs"]["org1-acme"]["drift"]
+    assert sorted(item["name"] for item in drift["store_unknown"]) == sorted(DECLARED) and drift["unstored"] == []
+    assert emulator.mutating() == [] and live_by_org(emulator)[1] == live
+
+    # Tokens kept until they are due: nothing to do.
+    keep = ansible.inventory(orgs=1, store_dir=str(elsewhere), group_vars={"resolver_scim_heal_unstored": False})
+    rc, _results, output = ansible.run_playbook("converge", keep)
+    assert rc == 0 and recap(output)["org1-acme"]["changed"] == 0 and emulator.mutating() == [], output[-3000:]
+
+    # Confirmed as new: healed into the new directory, the tokens the old one holds revoked; from then on the new
+    # directory knows the org, and a run without the confirmation has nothing to do.
+    confirmed = ansible.inventory(orgs=1, store_dir=str(elsewhere), group_vars={"resolver_scim_store_is_new": True})
+    rc, results, output = ansible.run_playbook("converge", confirmed)
+    assert rc == 0 and actions(results, "org1-acme") == {name: "healed" for name in DECLARED}, output[-3000:]
+    assert_store_matches_live(emulator, str(elsewhere), {"org1-acme": 1})
+    assert all(emulator.scim_status(before[name]["token"]) == 401 for name in DECLARED)
+    emulator.clear_log()
+    rc, _results, output = ansible.run_playbook("converge", wrong)
+    assert rc == 0 and recap(output)["org1-acme"]["changed"] == 0 and emulator.mutating() == [], output[-3000:]
+    assert_no_secret(ansible, emulator)
+
+
 def test_a_store_of_your_own_and_a_store_that_fails_to_write(ansible, emulator, tmp_path):
     """docs/examples/custom-store works as a store; a store whose write fails costs no live token (17.4)."""
     mine = tmp_path / "mine"

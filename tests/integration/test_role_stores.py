@@ -7,8 +7,9 @@ Secrets Manager, both on loopback. Each test runs once per store:
   the requests each store served per run are counted (OpenBao's audit log, moto's recorder), bounded by the
   store's README and written to tests/output/reliability/store_calls.{json,md};
 - a run killed between the issue and the store write heals on the next run;
-- a store that refuses, cannot be reached, is sealed or is asked in another region: what the run does to the
-  tokens, written to tests/output/reliability/store_failures.{json,md}.
+- a store that refuses, cannot be reached, is sealed or is asked in the wrong place (another region, another path
+  prefix the credentials may also use): what the run does to the tokens, written to
+  tests/output/reliability/store_failures.{json,md}.
 """
 
 import collections
@@ -17,6 +18,7 @@ import fcntl
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -33,13 +35,10 @@ NAMES = ("okta", "entra-id")
 REPORTS = os.path.join(REPO, "tests", "output", "reliability")
 NOTHING = contextlib.nullcontext()
 # A store case of the failure table: the store's group vars and environment for the run, a context the run happens
-# in, the Resolver changes the run makes (None: none), and whether the case is the known gap below.
-Case = collections.namedtuple("Case", "case settings env context changes misplaced", defaults=(NOTHING, None, False))
-# Issue 13 asks that a store asked in the wrong place (another AWS region, another Vault path) fail the run before
-# anything is revoked. The role reads an empty store there, takes it for a lost one and replaces the org's tokens
-# (heal_unstored, or the renewal that was due), revoking the tokens the right place still holds.
-MISPLACED_GAP = ("a store asked in the wrong place reads empty: the role replaces the org's tokens and revokes the "
-                 "ones the right place holds (issue 13 asks for a failure before anything is revoked)")
+# in, and the Resolver changes the run makes (None: none).
+Case = collections.namedtuple("Case", "case settings env context changes", defaults=(NOTHING, None))
+# What the plan says of a store asked in the wrong place: it reads empty, but never saw the org.
+NEVER_USED = "has never been used for this org, yet Resolver has live declared tokens it does not hold"
 
 
 class Store:
@@ -105,8 +104,9 @@ class HashiVault(Store):
         # "<org>/*" (what check.yml asks) grants writing, a write of the okta secret itself is refused.
         self.no_okta = openbao.token(POLICY + 'path "secret/data/resolver-scim/%s/okta" '
                                               '{ capabilities = ["read"] }\n' % ORG)
+        self.wider = openbao.token(POLICY + POLICY.replace("resolver-scim/", "elsewhere/"))
         self.vars.update(resolver_scim_hashi_vault_url=openbao.url, resolver_scim_hashi_vault_token=self.token)
-        self.secrets = [self.token, self.read_only, self.no_okta, openbao.root_token]
+        self.secrets = [self.token, self.read_only, self.no_okta, self.wider, openbao.root_token]
 
     def stored(self, name):
         path = "resolver-scim/%s/%s" % (ORG, name)
@@ -132,6 +132,10 @@ class HashiVault(Store):
             # The documented policy covers resolver-scim/ only, so the LIST of the other path is refused.
             Case("another path prefix, outside the token's policy",
                  {"resolver_scim_hashi_vault_path_prefix": "elsewhere"}, {}),
+            # A policy that also covers the other prefix: the store there is empty and never saw the org.
+            Case("another path prefix that the token's policy also allows",
+                 {"resolver_scim_hashi_vault_path_prefix": "elsewhere", "resolver_scim_hashi_vault_token": self.wider},
+                 {}),
         ]
 
     @contextlib.contextmanager
@@ -195,7 +199,7 @@ class AwsSecretsManager(Store):
             Case("unreachable (closed loopback port)", {"resolver_scim_aws_endpoint_url": closed}, {}),
             Case("a region that does not exist (us-nowhere-1)", {"resolver_scim_aws_region": "us-nowhere-1"}, {}),
             Case("another region (eu-west-1), where the org has no secrets", {"resolver_scim_aws_region": "eu-west-1"},
-                 {}, changes="2 DELETE, 2 POST", misplaced=True),
+                 {}),
         ]
 
     def mark(self):
@@ -312,20 +316,11 @@ def test_converge_no_change_renewal_and_the_requests_per_run(ansible, emulator, 
     assert_clean(ansible, emulator, store)
 
 
-def test_a_run_killed_between_issue_and_store_heals(ansible, emulator, store, tmp_path):
-    """SIGKILL the converge once Resolver has issued the renewal but before the store holds it: the store still
-    holds the old, working token; the next run replaces the unstored token with a fresh one, stores it and revokes
-    the others, leaving one live token per name, the one the store holds."""
-    inventory = store.inventory(ansible)
-    rc, _results, output = ansible.run_playbook("converge", inventory, env=store.env)
-    assert rc == 0, output[-3000:]
-    old_id, old_value, _previous = store.stored("okta")
-    entra_id = store.stored("entra-id")[0]
-    emulator.age_tokens(705, ids=[old_id])
+def kill_converge_after_an_issue(emulator, inventory, env, tmp_path):
+    """Run the converge and SIGKILL it as soon as Resolver has issued a token, before the store can hold it."""
     issued = len(emulator.tokens(live_only=False))
-
     environment = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, NO_PROXY="127.0.0.1,localhost,::1",
-                       ANSIBLE_NOCOLOR="1", **store.env)
+                       ANSIBLE_NOCOLOR="1", **env)
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
                os.path.join(REPO, "playbooks", "converge.yml"), "-i", inventory]
     process = subprocess.Popen(command, env=environment, cwd=str(tmp_path),  # pylint: disable=consider-using-with
@@ -338,6 +333,50 @@ def test_a_run_killed_between_issue_and_store_heals(ansible, emulator, store, tm
         time.sleep(0.02)
     process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
+
+
+def assert_first_converge_killed_after_an_issue_heals(ansible, emulator, inventory, env, stored, tmp_path):
+    """The very first converge of an org dies after Resolver issued a token and before the store held it: the
+    store's check had already made the store know the org (its marker or directory), so the next converge heals
+    the unstored token instead of refusing it, and each name ends with one live token, the one the store holds.
+    ``stored(name)`` is the token id the store holds."""
+    kill_converge_after_an_issue(emulator, inventory, env, tmp_path)
+    killed = [t["id"] for t in emulator.tokens()]
+    assert killed and {t["name"] for t in emulator.tokens()} <= set(NAMES)
+    rc, results, output = ansible.run_playbook("converge", inventory, verbosity=4, env=env)
+    assert rc == 0, output[-3000:]
+    done = actions(results, ORG)
+    assert set(done) == set(NAMES) and set(done.values()) <= {"healed", "created"} and "healed" in done.values()
+    live = live_by_org(emulator)[1]
+    assert live == {name: [stored(name)] for name in NAMES} and not set(killed) & {stored(n) for n in NAMES}
+    assert [t for t in emulator.tokens() if t["id"] in killed] == []
+
+
+def test_a_first_converge_killed_after_its_first_issue_heals(ansible, emulator, store, tmp_path):
+    assert_first_converge_killed_after_an_issue_heals(ansible, emulator, store.inventory(ansible), store.env,
+                                                      lambda name: store.stored(name)[0], tmp_path)
+    assert_clean(ansible, emulator, store)
+
+
+def test_a_first_converge_killed_after_its_first_issue_heals_with_the_file_store(ansible, emulator, tmp_path):
+    store = tmp_path / "store"
+    assert_first_converge_killed_after_an_issue_heals(
+        ansible, emulator, ansible.inventory(orgs=1), {},
+        lambda name: json.loads((store / ORG / ("%s.json" % name)).read_text())["token_id"], tmp_path)
+    assert stat.S_IMODE(os.stat(store / ORG).st_mode) == 0o700
+
+
+def test_a_run_killed_between_issue_and_store_heals(ansible, emulator, store, tmp_path):
+    """SIGKILL the converge once Resolver has issued the renewal but before the store holds it: the store still
+    holds the old, working token; the next run replaces the unstored token with a fresh one, stores it and revokes
+    the others, leaving one live token per name, the one the store holds."""
+    inventory = store.inventory(ansible)
+    rc, _results, output = ansible.run_playbook("converge", inventory, env=store.env)
+    assert rc == 0, output[-3000:]
+    old_id, old_value, _previous = store.stored("okta")
+    entra_id = store.stored("entra-id")[0]
+    emulator.age_tokens(705, ids=[old_id])
+    kill_converge_after_an_issue(emulator, inventory, store.env, tmp_path)
     killed = [t["id"] for t in emulator.tokens(name="okta") if t["id"] != old_id]
     assert len(killed) == 1
     # Killed in the gap: the store never saw the new token, and the token it holds was not revoked.
@@ -366,8 +405,6 @@ def render_failures(report):
             lines.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 store, row["case"], row["run"], row["failed_at"], row["resolver_changes"] or "none",
                 yes(row["token_lost"]), yes(row["stored_token_revoked"]), yes(row["secret_in_output"])))
-    if any(row["run"] == "ok" for rows in report.values() for row in rows):
-        lines.append("\nKnown gap: " + MISPLACED_GAP + ".")
     return "\n".join(lines) + "\n"
 
 
@@ -386,7 +423,7 @@ def test_a_store_that_cannot_be_used_fails_before_anything_is_revoked(ansible, e
     # Both tokens due: a run with a store that works would issue, store and revoke.
     emulator.age_tokens(705)
 
-    rows = []
+    rows, messages = [], {}
     cases = store.failure_cases()
     for case in cases:
         inventory = store.inventory(ansible, **case.settings)
@@ -395,6 +432,7 @@ def test_a_store_that_cannot_be_used_fails_before_anything_is_revoked(ansible, e
             rc, results, output = ansible.run_playbook("converge", inventory, verbosity=4,
                                                        env=dict(store.env, **case.env))
         failed = [r["task"] for r in results if r["status"] == "failed"]
+        messages[case.case] = " ".join(str(r["result"].get("msg")) for r in results if r["status"] == "failed")
         holds = {name: store.stored(name) for name in NAMES}
         live = live_by_org(emulator)[1]
         rows.append({
@@ -409,11 +447,12 @@ def test_a_store_that_cannot_be_used_fails_before_anything_is_revoked(ansible, e
 
     assert [row["resolver_changes"] or None for row in rows] == [case.changes for case in cases]
     assert not [row for row in rows if row["secret_in_output"]]
-    gaps = []
-    for case, row in zip(cases, rows):
-        if row["run"] == "failed" and not row["token_lost"] and not row["stored_token_revoked"]:
-            continue
-        assert case.misplaced, row
-        gaps.append(row["case"])
-    if gaps:
-        pytest.xfail("%s: %s" % (", ".join(gaps), MISPLACED_GAP))
+    for row in rows:
+        assert row["run"] == "failed" and not row["token_lost"] and not row["stored_token_revoked"], row
+    # A store asked in the wrong place fails at the plan, saying what it found and what to do.
+    misplaced = [row for case, row in zip(cases, rows) if "where the org has no secrets" in case.case
+                 or "also allows" in case.case]
+    assert len(misplaced) == 1
+    assert misplaced[0]["failed_at"].endswith("Plan the declared tokens with one read of the org")
+    assert NEVER_USED in messages[misplaced[0]["case"]]
+    assert "resolver_scim_store_is_new=true for one run" in messages[misplaced[0]["case"]]

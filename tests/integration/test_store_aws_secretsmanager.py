@@ -92,6 +92,15 @@ def aws(tmp_path, moto, store_collections):
     return AwsRuns(tmp_path, moto, store_collections)
 
 
+SHOW_KNOWN = [{"name": "known", "ansible.builtin.debug": {"var": "scim_tokens_store_org_known"}},
+              {"name": "source", "ansible.builtin.debug": {"var": "scim_tokens_store_org_source"}}]
+
+
+def shown(results, task):
+    result = next(r for r in reversed(results) if r["task"] == task)["result"]
+    return {key: value for key, value in result.items() if key.startswith("scim_tokens_")}
+
+
 def failure(results):
     return [r for r in results if r["status"] == "failed"][-1]["result"]["msg"]
 
@@ -155,10 +164,18 @@ def test_write_read_new_version_remove(aws):
 
 
 def test_an_org_without_secrets_reads_no_records(aws):
-    run = aws.run([verb(STORE, "read"), SHOW_RECORDS])
+    run = aws.run([verb(STORE, "read"), SHOW_RECORDS, *SHOW_KNOWN])
     assert run.rc == 0, run.output[-3000:]
     assert aws.records(run.results) == []
     assert run.calls == ["ListSecrets"]
+    # The store never saw the org (as in a region where it has no secrets), and says where it looked.
+    assert shown(run.results, "known") == {"scim_tokens_store_org_known": False}
+    assert shown(run.results, "source") == {
+        "scim_tokens_store_org_source": "aws secretsmanager resolver-scim/%s/ (us-east-1)" % aws.org}
+    # The write-check marker, written by the check before the first token is issued, makes the store know it.
+    assert aws.run([verb(STORE, "check")]).rc == 0
+    run = aws.run([verb(STORE, "read"), SHOW_RECORDS, *SHOW_KNOWN])
+    assert aws.records(run.results) == [] and shown(run.results, "known") == {"scim_tokens_store_org_known": True}
     aws.assert_clean()
 
 

@@ -93,6 +93,14 @@ def vault(tmp_path, openbao, store_collections):
     return VaultRuns(tmp_path, openbao, store_collections)
 
 
+SHOW_KNOWN = [{"name": "known", "ansible.builtin.debug": {"var": "scim_tokens_store_org_known"}},
+              {"name": "source", "ansible.builtin.debug": {"var": "scim_tokens_store_org_source"}}]
+
+
+def known(results):
+    return next(r for r in reversed(results) if r["task"] == "known")["result"]["scim_tokens_store_org_known"]
+
+
 def failure(results):
     return [r for r in results if r["status"] == "failed"][-1]["result"]["msg"]
 
@@ -103,8 +111,18 @@ def test_write_read_new_version_remove(vault):
 
     run = vault.run([verb(STORE, "check")])
     assert run.rc == 0, run.output[-3000:]
-    # One question to Vault: what may these credentials do under the org's path.
-    assert run.requests == [("update", "sys/capabilities-self")]
+    # One question to Vault: what may these credentials do under the org's path. The org has no secret yet, so
+    # the check then marks it as known to the store, before any token is issued.
+    marker = "secret/data/resolver-scim/%s/.org" % vault.org
+    assert run.requests == [("update", "sys/capabilities-self"), ("create", marker)]
+    assert set(vault.openbao.json("kv get", vault.path(".org"))["data"]["data"]) == {"written_by", "org", "written"}
+
+    # The store knows the org now, though it holds no token: the read is one LIST, and the check writes no marker.
+    run = vault.run([verb(STORE, "read"), SHOW_RECORDS, *SHOW_KNOWN, verb(STORE, "check")])
+    assert run.rc == 0, run.output[-3000:]
+    assert vault.records(run.results) == [] and known(run.results) is True
+    assert run.requests == [("list", "secret/metadata/resolver-scim/%s/" % vault.org),
+                            ("update", "sys/capabilities-self")]
 
     run = vault.run([verb(STORE, "write", scim_tokens_store_items=[
         item("okta", okta_v1, 101), item("Entra ID", entra_v1, 102, key="entra-id", status="pending",
@@ -162,6 +180,11 @@ def test_an_org_without_secrets_reads_no_records(vault):
     # Vault answers the LIST of an empty path with 404: one more question tells that from a failure.
     assert run.requests == [("list", "secret/metadata/resolver-scim/%s/" % vault.org),
                             ("update", "sys/capabilities-self")]
+    # The store never saw the org, which the role's plan must know (a store asked in the wrong place reads so).
+    run = vault.run([verb(STORE, "read"), *SHOW_KNOWN])
+    assert known(run.results) is False
+    source = next(r for r in run.results if r["task"] == "source")["result"]["scim_tokens_store_org_source"]
+    assert source == "vault kv2 secret/resolver-scim/%s/ at %s" % (vault.org, vault.openbao.url)
     vault.assert_clean()
 
 
@@ -183,8 +206,9 @@ def test_approle_auth(vault, openbao):
          verb(STORE, "read"), SHOW_RECORDS], settings=settings)
     assert run.rc == 0, run.output[-3000:]
     assert [r["token_id"] for r in vault.records(run.results)] == [7]
-    # Each lookup or module run logs in once: check 1, write 1, read 3 (list, metadata, data).
-    assert [path for operation, path in run.requests].count("auth/approle/login") == 5
+    # Each lookup or module run logs in once: check 2 (its question, the new org's marker), write 1, read 3 (list,
+    # metadata, data).
+    assert [path for operation, path in run.requests].count("auth/approle/login") == 6
     vault.assert_clean()
 
 

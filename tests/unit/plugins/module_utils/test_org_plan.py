@@ -149,3 +149,77 @@ def test_a_name_spelled_like_another_names_key_gets_its_own(name):
     key = store_key(name)
     assume(key != name)
     assert store_key(key) != key
+
+
+# The store guard: a store that was never used for the org (asked in the wrong place, or really new) reads as empty.
+LIVE = [token(1, 600, "okta", ["acme.com", "acme.org"]), token(2, 600, "entra-id", ["acme-labs.com"])]
+
+
+def test_a_store_that_never_saw_the_org_refuses_to_heal_its_live_tokens():
+    plan = plan_org(entries(OKTA, ENTRA), LIVE, NOW, stored={}, store_org_known=False,
+                    store_location="aws secretsmanager resolver-scim/acme/ (eu-west-1)", option_prefix="resolver_scim_")
+    assert plan["actions"] == [] and plan["drifted"] is True
+    assert [e["action"] for e in plan["entries"]] == ["refused", "refused"]
+    assert all(e["issue"] is None and e["revoke_ids"] == [] and not e["create"] and e["store"] is None
+               for e in plan["entries"])
+    assert [e["name"] for e in plan["drift"]["store_unknown"]] == ["okta", "entra-id"]
+    assert plan["drift"]["unstored"] == []
+    assert "the store holds no value for the live token 1" in plan["drift"]["store_unknown"][0]["reason"]
+    message = plan["refused"]
+    assert message.startswith("The token store (aws secretsmanager resolver-scim/acme/ (eu-west-1)) has never been "
+                              "used for this org")
+    assert "okta (live token 1; planned: healed), entra-id (live token 2; planned: healed)" in message
+    assert "Nothing was changed" in message and "point to the wrong place" in message
+    assert "set resolver_scim_heal_unstored=false to keep using the tokens until they are due" in message
+    assert "resolver_scim_store_is_new=true for one run" in message
+
+
+def test_a_refused_renewal_offers_only_the_confirmation():
+    due = [token(1, 20, "okta", ["acme.com", "acme.org"]), token(2, 600, "entra-id", ["acme-labs.com"])]
+    for heal in (True, False):
+        plan = plan_org(entries(OKTA, ENTRA), due, NOW, stored={}, heal_unstored=heal, store_org_known=False)
+        assert plan["actions"] == [] and plan["refused"]
+        assert "okta (live token 1; planned: renewed)" in plan["refused"]
+        assert "heal_unstored" not in plan["refused"] and "set store_is_new=true for one run" in plan["refused"]
+    # Without healing, a token that is not due is simply kept: only the renewal is at risk.
+    assert [e["name"] for e in plan["drift"]["store_unknown"]] == ["okta"]
+    assert by_name(plan)["entra-id"]["action"] == "none"
+
+
+@pytest.mark.parametrize("declared, live, state", [
+    # Forced rotation, other domains, older tokens revoked: each replaces or revokes what the right store may hold.
+    ({"name": "okta", "email_domains": ["acme.com", "acme.org"], "state": "rotated"},
+     [token(1, 600, "okta", ["acme.com", "acme.org"])], "rotated"),
+    ({"name": "okta", "email_domains": ["acme.com"]}, [token(1, 600, "okta", ["other.com"])], "recreated"),
+    ({"name": "okta", "email_domains": ["acme.com"]},
+     [token(1, 500, "okta", ["acme.com"]), token(2, 600, "okta", ["acme.com"])], "revoked"),
+])
+def test_every_change_of_a_live_token_is_refused(declared, live, state):
+    known = plan_org(entries(declared), live, NOW, stored={}, heal_unstored=False)
+    assert [e["action"] for e in known["actions"]] == [state]
+    plan = plan_org(entries(declared), live, NOW, stored={}, heal_unstored=False, store_org_known=False)
+    assert plan["actions"] == [] and "planned: %s" % state in plan["refused"]
+
+
+def test_an_unknown_store_changes_nothing_in_a_refused_org_and_lets_new_orgs_and_deletions_through():
+    new = {"name": "scim-new", "email_domains": ["acme.com"]}
+    gone = {"name": "old", "state": "absent"}
+    mixed = LIVE + [token(3, 600, "old", ["acme.com"])]
+    plan = plan_org(entries(OKTA, new, gone), mixed, NOW, stored={}, store_org_known=False, exclusive=True)
+    assert plan["actions"] == [] and plan["refused"]
+    # What was not refused is still reported as drift, and is not done either.
+    assert by_name(plan)["scim-new"]["action"] == "created" and by_name(plan)["old"]["action"] == "deleted"
+    assert [e["name"] for e in plan["drift"]["missing"]] == ["scim-new"]
+    # A brand-new org has no live token to lose: it is created; a declared deletion needs no store either.
+    for declared, tokens in (((OKTA, ENTRA), []), ((gone,), mixed)):
+        plan = plan_org(entries(*declared), tokens, NOW, stored={}, store_org_known=False)
+        assert plan["refused"] is None and plan["actions"] and plan["drift"]["store_unknown"] == []
+
+
+def test_a_known_store_or_no_store_is_never_refused():
+    assert plan_org(entries(OKTA), LIVE, NOW, stored={})["actions"][0]["action"] == "healed"
+    plan = plan_org(entries(OKTA), LIVE, NOW, stored=None, store_org_known=False)
+    assert plan["refused"] is None and plan["actions"] == []
+    # A store that holds the live tokens has nothing at risk, whatever it says.
+    plan = plan_org(entries(OKTA), LIVE, NOW, stored={"okta": 1}, store_org_known=False, rotate=["okta"])
+    assert plan["refused"] is None and plan["actions"][0]["action"] == "rotated"

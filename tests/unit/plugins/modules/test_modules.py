@@ -7,7 +7,7 @@ import datetime
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError
+from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError, TokenRunFailed
 from ansible_collections.resolver.scim.plugins.module_utils.module import CONNECTION_ARGUMENT_SPEC
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import ScimToken, utcnow
 from ansible_collections.resolver.scim.plugins.modules import scim_token, scim_token_plan, scim_token_revoke
@@ -124,3 +124,23 @@ def test_scim_token_run_in_check_mode_decides_without_creating():
     changed, result, diff = scim_token.run(module, api)
     assert changed and result["action"] == "renewed" and "token" not in result
     assert api.calls == ["list"] and diff["after"]["tokens"][-1]["id"] == "(new)"
+
+
+def test_plan_run_fails_a_refused_plan_and_keeps_the_plan_in_the_failure():
+    declared = [{"name": "okta", "email_domains": ["acme.com"]}]
+    api = FakeApi([token(1, 600)])
+    module = FakeModule(scim_token_plan, check_mode=True, tokens=declared, store_records=[], store_org_known=False,
+                        store_location="file store /srv/scim/acme", label="resolver_scim_tokens")
+    with pytest.raises(TokenRunFailed) as failed:
+        scim_token_plan.run(module, api)
+    assert failed.value.message.startswith("The token store (file store /srv/scim/acme) has never been used")
+    assert "resolver_scim_heal_unstored=false" in failed.value.message
+    result = failed.value.result
+    assert result["refused"] == failed.value.message and result["actions"] == []
+    assert [e["name"] for e in result["drift"]["store_unknown"]] == ["okta"] and result["drifted"]
+    assert api.calls == ["list"]
+    # Confirmed as new, the same store heals; a store that knows the org is planned as before, without "refused".
+    for option in ({"store_org_known": False, "store_is_new": True}, {"store_org_known": True}):
+        params = dict(tokens=declared, store_records=[], **option)
+        changed, result, _diff = scim_token_plan.run(FakeModule(scim_token_plan, **params), FakeApi([token(1, 600)]))
+        assert not changed and [e["action"] for e in result["actions"]] == ["healed"] and "refused" not in result

@@ -12,6 +12,7 @@ from ansible_collections.resolver.scim.plugins.plugin_utils.file_store import (
     StoreError,
     missing_directories,
     org_directory,
+    org_known,
     read_records,
     write_problems,
 )
@@ -92,3 +93,13 @@ def test_write_problems_before_anything_is_issued(tmp_path):
 
 def test_missing_directories_outermost_first(tmp_path):
     assert missing_directories(str(tmp_path / "a" / "b")) == [str(tmp_path / "a"), str(tmp_path / "a" / "b")]
+
+
+def test_the_org_is_known_once_its_directory_exists(tmp_path):
+    directory = tmp_path / "acme"
+    assert org_known(str(directory)) is False        # a store directory never used for the org, or the wrong one
+    os.makedirs(directory)
+    assert org_known(str(directory)) is True         # created by the check before the first issue, even if empty
+    write(tmp_path / "file-not-dir", "x")
+    with pytest.raises(StoreError, match="is not a directory"):
+        org_known(str(tmp_path / "file-not-dir"))
