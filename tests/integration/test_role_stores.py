@@ -84,10 +84,15 @@ class Store:
     def write_calls(items):
         raise NotImplementedError
 
+    @staticmethod
+    def lock_calls():
+        """Taking a free lock in the store and releasing it (lock.yml, unlock.yml); 0 for a store without."""
+        return 0
+
     def rotation_bound(self, secrets):
-        """A renewal of one token: the plan's read, the read again under the org's lock, check, one write, and the
-        read back before revoking (docs/stores.md, the store's README)."""
-        return 3 * self.read_calls(secrets) + self.check_calls() + self.write_calls(1)
+        """A renewal of one token: the plan's read, the org's lock in the store, the read again under the locks,
+        check, one write, the read back before revoking, and the release (docs/stores.md, the store's README)."""
+        return 3 * self.read_calls(secrets) + self.lock_calls() + self.check_calls() + self.write_calls(1)
 
 
 class HashiVault(Store):
@@ -164,6 +169,11 @@ class HashiVault(Store):
     @staticmethod
     def write_calls(items):
         return items
+
+    @staticmethod
+    def lock_calls():
+        # lock.yml: a read, a check-and-set write, a read that confirms the claim; unlock.yml: a read and a write.
+        return 3 + 2
 
 
 class AwsSecretsManager(Store):
