@@ -333,15 +333,20 @@ def kill_converge_after_an_issue(emulator, inventory, env, tmp_path):
                        ANSIBLE_NOCOLOR="1", **env)
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
                os.path.join(REPO, "playbooks", "converge.yml"), "-i", inventory]
+    # A SaaS-like round trip: the kill lands while the next issue is on its way, never after the store write.
+    emulator.control("POST", "config", {"latency_ms": 300})
     process = subprocess.Popen(command, env=environment, cwd=str(tmp_path),  # pylint: disable=consider-using-with
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
-        if len(emulator.tokens(live_only=False)) > issued:
-            os.killpg(process.pid, signal.SIGKILL)
-            break
-        time.sleep(0.02)
-    process.wait(timeout=30)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None:
+            if len(emulator.tokens(live_only=False)) > issued:
+                os.killpg(process.pid, signal.SIGKILL)
+                break
+            time.sleep(0.02)
+        process.wait(timeout=30)
+    finally:
+        emulator.control("POST", "config", {"latency_ms": 0})
     assert process.returncode == -signal.SIGKILL
 
 
