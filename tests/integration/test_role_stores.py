@@ -52,6 +52,8 @@ class Store:
         self.env = {"ANSIBLE_COLLECTIONS_PATH": paths}
         self.vars = {"resolver_scim_token_store": self.name}
         self.secrets = []
+        # The servers live for the whole session: each test's store starts empty under a path of its own.
+        self.unique = store_servers.org_name()
 
     def inventory(self, ansible, **extra):
         return ansible.inventory(orgs=1, group_vars=dict(self.vars, **extra))
@@ -107,14 +109,16 @@ class HashiVault(Store):
         self.read_only = openbao.token(READ_ONLY_POLICY)
         # Vault takes the policy of the exact path over the org's glob: sys/capabilities-self for the org's
         # "<org>/*" (what check.yml asks) grants writing, a write of the okta secret itself is refused.
-        self.no_okta = openbao.token(POLICY + 'path "secret/data/resolver-scim/%s/okta" '
-                                              '{ capabilities = ["read"] }\n' % ORG)
+        self.prefix = "resolver-scim/" + self.unique
+        self.no_okta = openbao.token(POLICY + 'path "secret/data/%s/%s/okta" '
+                                              '{ capabilities = ["read"] }\n' % (self.prefix, ORG))
         self.wider = openbao.token(POLICY + POLICY.replace("resolver-scim/", "elsewhere/"))
-        self.vars.update(resolver_scim_hashi_vault_url=openbao.url, resolver_scim_hashi_vault_token=self.token)
+        self.vars.update(resolver_scim_hashi_vault_url=openbao.url, resolver_scim_hashi_vault_token=self.token,
+                         resolver_scim_hashi_vault_path_prefix=self.prefix)
         self.secrets = [self.token, self.read_only, self.no_okta, self.wider, openbao.root_token]
 
     def stored(self, name):
-        path = "resolver-scim/%s/%s" % (ORG, name)
+        path = "%s/%s/%s" % (self.prefix, ORG, name)
         kv = self.client.secrets.kv.v2
         latest = kv.read_secret_version(path=path, mount_point="secret", raise_on_deleted_version=True)["data"]
         version = latest["metadata"]["version"]
@@ -136,10 +140,11 @@ class HashiVault(Store):
                  {"resolver_scim_hashi_vault_token": self.no_okta}, {}, changes="2 DELETE, 2 POST"),
             # The documented policy covers resolver-scim/ only, so the LIST of the other path is refused.
             Case("another path prefix, outside the token's policy",
-                 {"resolver_scim_hashi_vault_path_prefix": "elsewhere"}, {}),
+                 {"resolver_scim_hashi_vault_path_prefix": "elsewhere/" + self.unique}, {}),
             # A policy that also covers the other prefix: the store there is empty and never saw the org.
             Case("another path prefix that the token's policy also allows",
-                 {"resolver_scim_hashi_vault_path_prefix": "elsewhere", "resolver_scim_hashi_vault_token": self.wider},
+                 {"resolver_scim_hashi_vault_path_prefix": "elsewhere/" + self.unique,
+                  "resolver_scim_hashi_vault_token": self.wider},
                  {}),
         ]
 
@@ -189,11 +194,12 @@ class AwsSecretsManager(Store):
                          "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_EC2_METADATA_DISABLED": "true"}
         self.env.update(self.base_env, AWS_ACCESS_KEY_ID=writer[0], AWS_SECRET_ACCESS_KEY=writer[1])
         self.reader_env = dict(self.env, AWS_ACCESS_KEY_ID=reader[0], AWS_SECRET_ACCESS_KEY=reader[1])
-        self.vars.update(resolver_scim_aws_endpoint_url=moto.url)
+        self.prefix = "resolver-scim/%s/" % self.unique
+        self.vars.update(resolver_scim_aws_endpoint_url=moto.url, resolver_scim_aws_secret_prefix=self.prefix)
         self.secrets = [writer[1], reader[1]]
 
     def stored(self, name):
-        secret_id = "resolver-scim/%s/%s" % (ORG, name)
+        secret_id = "%s%s/%s" % (self.prefix, ORG, name)
         current = json.loads(self.client.get_secret_value(SecretId=secret_id)["SecretString"])
         try:
             previous = json.loads(self.client.get_secret_value(SecretId=secret_id,
