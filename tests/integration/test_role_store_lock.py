@@ -4,7 +4,6 @@
 the hashi_vault store, against a real OpenBao server."""
 
 import concurrent.futures
-import os
 import time
 
 import pytest
@@ -12,12 +11,6 @@ import pytest
 import store_servers
 from test_role import DECLARED, actions, live_by_org
 from test_store_hashi_vault import POLICY
-
-
-def collections_env(store_collections, **extra):
-    env = {"ANSIBLE_COLLECTIONS_PATH": os.environ.get("ANSIBLE_COLLECTIONS_PATH", "") + os.pathsep + store_collections}
-    env.update(extra)
-    return env
 
 
 def assert_clean(ansible, emulator, *store_secrets):
@@ -39,7 +32,7 @@ class TwoNodes:
         settings = dict({"resolver_scim_token_store": "hashi_vault", "resolver_scim_hashi_vault_url": openbao.url,
                          "resolver_scim_hashi_vault_token": self.token,
                          "resolver_scim_hashi_vault_path_prefix": self.prefix}, **group_vars)
-        self.env = collections_env(store_collections)
+        self.env = {"ANSIBLE_COLLECTIONS_PATH": store_servers.collections_path(store_collections)}
         self.nodes = [ansible.inventory(orgs=orgs, group_vars=dict(settings, resolver_scim_lock_dir=str(tmp_path / n)))
                       for n in ("node-a", "node-b")]
         self.client = hvac.Client(url=openbao.url, token=openbao.root_token)

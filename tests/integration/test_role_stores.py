@@ -48,8 +48,7 @@ class Store:
     name = None
 
     def __init__(self, store_collections):
-        paths = os.environ.get("ANSIBLE_COLLECTIONS_PATH", "") + os.pathsep + store_collections
-        self.env = {"ANSIBLE_COLLECTIONS_PATH": paths}
+        self.env = {"ANSIBLE_COLLECTIONS_PATH": store_servers.collections_path(store_collections)}
         self.vars = {"resolver_scim_token_store": self.name}
         self.secrets = []
         # The servers live for the whole session: each test's store starts empty under a path of its own.

@@ -21,7 +21,7 @@ import pytest
 
 import store_servers
 from conftest import Ansible
-from store_servers import SHOW_RECORDS, item, shadow_library, store_play, verb
+from store_servers import SHOW_KNOWN, SHOW_RECORDS, StoreRuns, item, shadow_library, store_play, token_value, verb
 
 pytestmark = pytest.mark.xdist_group("aws_secretsmanager")
 
@@ -31,19 +31,12 @@ STORE = "aws_secretsmanager"
 AwsRun = collections.namedtuple("AwsRun", "rc results output calls")
 
 
-def token_value():
-    return "scim-" + secrets.token_urlsafe(24)
-
-
-class AwsRuns:
+class AwsRuns(StoreRuns):
     """ansible-playbook runs of the store's verbs for one org, with the secrets to scan their output for."""
 
     def __init__(self, tmp_path, moto, collections):
-        self.ansible = Ansible(tmp_path, None)
-        self.tmp_path = tmp_path
+        super().__init__(Ansible(tmp_path, None), tmp_path, collections)
         self.moto = moto
-        self.collections = collections
-        self.org = store_servers.org_name()
         self.access_key, self.secret_key = moto.keys["writer"]
         self.secrets = {moto.keys["writer"][1], moto.keys["reader"][1]}
 
@@ -57,12 +50,9 @@ class AwsRuns:
 
     def run(self, tasks, settings=None, collections=None, env=None, verbosity=4):
         """Run tasks over the org's host; return an AwsRun with the API calls moto served meanwhile."""
-        paths = os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")
-        extra = self.collections if collections is None else collections
-        if extra:
-            paths += os.pathsep + extra
         environment = self.env() if env is None else env
-        environment["ANSIBLE_COLLECTIONS_PATH"] = paths
+        environment["ANSIBLE_COLLECTIONS_PATH"] = store_servers.collections_path(
+            self.collections if collections is None else collections)
         variables = {"resolver_scim_aws_endpoint_url": self.moto.url}
         variables.update(settings or {})
         mark = self.moto.calls_mark()
@@ -70,30 +60,17 @@ class AwsRuns:
                                                     env=environment, inventory=self.org + ",")
         return AwsRun(rc, results, output, self.moto.calls_since(mark))
 
-    def records(self, results):
-        return next(r for r in reversed(results) if r["task"] == "records")["result"]["scim_tokens_store_records"]
-
     def name(self, key):
         return "resolver-scim/%s/%s" % (self.org, key)
 
     def value(self, key, **kwargs):
         return json.loads(self.moto.client().get_secret_value(SecretId=self.name(key), **kwargs)["SecretString"])
 
-    def assert_clean(self, *extra):
-        """No token value or AWS secret key in any output or recorded result, at -vvvv, failures included."""
-        texts = list(self.ansible.outputs) + [p.read_text() for p in self.tmp_path.glob("run*/record.jsonl")]
-        for secret in self.secrets | set(extra):
-            for text in texts:
-                assert secret not in text
 
 
 @pytest.fixture
 def aws(tmp_path, moto, store_collections):
     return AwsRuns(tmp_path, moto, store_collections)
-
-
-SHOW_KNOWN = [{"name": "known", "ansible.builtin.debug": {"var": "scim_tokens_store_org_known"}},
-              {"name": "source", "ansible.builtin.debug": {"var": "scim_tokens_store_org_source"}}]
 
 
 def shown(results, task):

@@ -9,7 +9,6 @@ for every token value and Vault credential of the test.
 
 import collections
 import concurrent.futures
-import os
 import pathlib
 import re
 import secrets
@@ -21,7 +20,7 @@ import pytest
 
 import store_servers
 from conftest import Ansible
-from store_servers import SHOW_RECORDS, item, shadow_library, store_play, verb
+from store_servers import SHOW_KNOWN, SHOW_RECORDS, StoreRuns, item, shadow_library, store_play, token_value, verb
 
 pytestmark = pytest.mark.xdist_group("hashi_vault")
 
@@ -40,19 +39,12 @@ path "secret/metadata/resolver-scim/*" { capabilities = ["list", "read"] }
 VaultRun = collections.namedtuple("VaultRun", "rc results output requests")
 
 
-def token_value():
-    return "scim-" + secrets.token_urlsafe(24)
-
-
-class VaultRuns:
+class VaultRuns(StoreRuns):
     """ansible-playbook runs of the store's verbs for one org, with the secrets to scan their output for."""
 
     def __init__(self, tmp_path, openbao, collections):
-        self.ansible = Ansible(tmp_path, None)
-        self.tmp_path = tmp_path
+        super().__init__(Ansible(tmp_path, None), tmp_path, collections)
         self.openbao = openbao
-        self.collections = collections
-        self.org = store_servers.org_name()
         self.token = openbao.token(POLICY)
         self.secrets = {openbao.root_token, self.token}
 
@@ -63,10 +55,8 @@ class VaultRuns:
 
     def run(self, tasks, settings=None, collections=True, env=None, verbosity=4):
         """Run tasks over the org's host; return a VaultRun with the requests Vault served meanwhile."""
-        paths = os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")
-        if collections:
-            paths += os.pathsep + self.collections
-        environment = {"ANSIBLE_COLLECTIONS_PATH": paths}
+        environment = {"ANSIBLE_COLLECTIONS_PATH": store_servers.collections_path(self.collections if collections
+                                                                                    else None)}
         environment.update(env or {})
         mark = self.openbao.audit_mark()
         rc, results, output = self.ansible.playbook(
@@ -74,27 +64,14 @@ class VaultRuns:
             verbosity=verbosity, env=environment, inventory=self.org + ",")
         return VaultRun(rc, results, output, self.openbao.requests_since(mark))
 
-    def records(self, results):
-        return next(r for r in reversed(results) if r["task"] == "records")["result"]["scim_tokens_store_records"]
-
     def path(self, key):
         return "secret/resolver-scim/%s/%s" % (self.org, key)
 
-    def assert_clean(self, *extra):
-        """No token value or Vault credential in any output or recorded result, at -vvvv, failures included."""
-        texts = list(self.ansible.outputs) + [p.read_text() for p in self.tmp_path.glob("run*/record.jsonl")]
-        for secret in self.secrets | set(extra):
-            for text in texts:
-                assert secret not in text
 
 
 @pytest.fixture
 def vault(tmp_path, openbao, store_collections):
     return VaultRuns(tmp_path, openbao, store_collections)
-
-
-SHOW_KNOWN = [{"name": "known", "ansible.builtin.debug": {"var": "scim_tokens_store_org_known"}},
-              {"name": "source", "ansible.builtin.debug": {"var": "scim_tokens_store_org_source"}}]
 
 
 def known(results):

@@ -60,6 +60,20 @@ def stop(process):
             process.wait()
 
 
+def log_mark(path):
+    """Where a server's JSON-lines log (OpenBao's audit log, moto's recording) ends now."""
+    return os.path.getsize(path) if os.path.exists(path) else 0
+
+
+def log_since(path, mark):
+    """The entries the server logged after log_mark(path) gave ``mark``, in order."""
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as handle:
+        handle.seek(mark)
+        return [json.loads(line) for line in handle if line.strip()]
+
+
 class OpenBao:
     """An OpenBao dev server: KV v2 at secret/, a random root token, an audit log, and the bao CLI against it.
 
@@ -131,16 +145,12 @@ class OpenBao:
         return self.json("token create", "-ttl=1h", *policies)["auth"]["client_token"]
 
     def audit_mark(self):
-        return os.path.getsize(self.audit_log) if os.path.exists(self.audit_log) else 0
+        return log_mark(self.audit_log)
 
     def requests_since(self, mark):
         """The requests served since audit_mark(): [(operation, path)], in order."""
-        if not os.path.exists(self.audit_log):
-            return []
-        with open(self.audit_log, encoding="utf-8") as handle:
-            handle.seek(mark)
-            entries = [json.loads(line) for line in handle if line.strip()]
-        return [(e["request"]["operation"], e["request"]["path"]) for e in entries if e["type"] == "request"]
+        return [(e["request"]["operation"], e["request"]["path"]) for e in log_since(self.audit_log, mark)
+                if e["type"] == "request"]
 
     def audit_text(self):
         with open(self.audit_log, encoding="utf-8") as handle:
@@ -215,16 +225,11 @@ class Moto:
                                   aws_secret_access_key=secret_key)
 
     def calls_mark(self):
-        return os.path.getsize(self.recording) if os.path.exists(self.recording) else 0
+        return log_mark(self.recording)
 
     def calls_since(self, mark):
         """The API operations served since calls_mark(), in order (e.g. 'ListSecrets')."""
-        if not os.path.exists(self.recording):
-            return []
-        with open(self.recording, encoding="utf-8") as handle:
-            handle.seek(mark)
-            entries = [json.loads(line) for line in handle if line.strip()]
-        return [e["headers"].get("X-Amz-Target", e["url"]).split(".")[-1] for e in entries]
+        return [e["headers"].get("X-Amz-Target", e["url"]).split(".")[-1] for e in log_since(self.recording, mark)]
 
     def close(self):
         stop(self.process)
@@ -244,6 +249,40 @@ def verb(store, name, **variables):
 
 
 SHOW_RECORDS = {"name": "records", "ansible.builtin.debug": {"var": "scim_tokens_store_records"}}
+SHOW_KNOWN = [{"name": "known", "ansible.builtin.debug": {"var": "scim_tokens_store_org_known"}},
+              {"name": "source", "ansible.builtin.debug": {"var": "scim_tokens_store_org_source"}}]
+
+
+def collections_path(extra=None):
+    """ANSIBLE_COLLECTIONS_PATH for a run: the test session's, plus ``extra`` (the stores' collections)."""
+    paths = os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")
+    return paths + os.pathsep + extra if extra else paths
+
+
+def token_value():
+    return "scim-" + secrets.token_urlsafe(24)
+
+
+class StoreRuns:
+    """ansible-playbook runs of one store's verbs for one org, with the secrets to scan their output for."""
+
+    def __init__(self, ansible, tmp_path, collections):
+        self.ansible = ansible
+        self.tmp_path = tmp_path
+        self.collections = collections
+        self.org = org_name()
+        self.secrets = set()
+
+    @staticmethod
+    def records(results):
+        return next(r for r in reversed(results) if r["task"] == "records")["result"]["scim_tokens_store_records"]
+
+    def assert_clean(self, *extra):
+        """No token value or store credential in any output or recorded result, at -vvvv, failures included."""
+        texts = list(self.ansible.outputs) + [p.read_text() for p in self.tmp_path.glob("run*/record.jsonl")]
+        for secret in self.secrets | set(extra):
+            for text in texts:
+                assert secret not in text
 
 
 def store_play(settings, tasks, org="acme", org_id=1):

@@ -95,9 +95,8 @@ def secrets_in(value, secrets, seen=None, depth=0):
     return found
 
 
-def test_an_in_process_run_closes_its_session_and_keeps_no_secret(emulator):
-    key = emulator.api_key()
-    module = task_module({"url": emulator.url, "api_key": key, "name": "okta", "email_domains": ["acme.com"]})
+def run_scim_token(module):
+    """scim_token's run() through the in-process harness: (the module's result, the API object it was given)."""
     used = []
 
     def run(module, api):
@@ -106,10 +105,17 @@ def test_an_in_process_run_closes_its_session_and_keeps_no_secret(emulator):
 
     with pytest.raises(ModuleExit) as done:
         run_module(module, closing(run))
-    token = done.value.result["token"]
-    assert done.value.result["changed"] is True and emulator.scim_status(token) == 200
+    return done.value.result, used[0]
+
+
+def test_an_in_process_run_closes_its_session_and_keeps_no_secret(emulator):
+    key = emulator.api_key()
+    result, api = run_scim_token(task_module({"url": emulator.url, "api_key": key, "name": "okta",
+                                              "email_domains": ["acme.com"]}))
+    token = result["token"]
+    assert result["changed"] is True and emulator.scim_status(token) == 200
     # The keep-alive connection is gone with the task, not left to the worker process's exit.
-    assert all(not adapter.poolmanager.pools for adapter in used[0].client.session.adapters.values())
+    assert all(not adapter.poolmanager.pools for adapter in api.client.session.adapters.values())
     # No module of the collection holds the key or the new token in its state.
     collection = [m for name, m in sys.modules.items() if name.startswith("ansible_collections.resolver.scim.")]
     assert len(collection) >= 8
@@ -117,18 +123,10 @@ def test_an_in_process_run_closes_its_session_and_keeps_no_secret(emulator):
 
 
 def test_a_failed_in_process_run_closes_its_session_too(emulator):
-    module = task_module({"url": emulator.url, "api_key": emulator.api_key() + "x", "name": "okta",
-                          "email_domains": ["acme.com"]})
-    used = []
-
-    def run(module, api):
-        used.append(api)
-        return scim_token.run(module, api)
-
-    with pytest.raises(ModuleExit) as done:
-        run_module(module, closing(run))
-    assert done.value.result["failed"] is True and "credential is wrong" in done.value.result["msg"]
-    assert all(not adapter.poolmanager.pools for adapter in used[0].client.session.adapters.values())
+    result, api = run_scim_token(task_module({"url": emulator.url, "api_key": emulator.api_key() + "x",
+                                              "name": "okta", "email_domains": ["acme.com"]}))
+    assert result["failed"] is True and "credential is wrong" in result["msg"]
+    assert all(not adapter.poolmanager.pools for adapter in api.client.session.adapters.values())
 
 
 class StandInTask:
