@@ -67,7 +67,6 @@ class AwsRuns(StoreRuns):
         return json.loads(self.moto.client().get_secret_value(SecretId=self.name(key), **kwargs)["SecretString"])
 
 
-
 @pytest.fixture
 def aws(tmp_path, moto, store_collections):
     return AwsRuns(tmp_path, moto, store_collections)

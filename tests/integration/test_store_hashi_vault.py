@@ -55,8 +55,8 @@ class VaultRuns(StoreRuns):
 
     def run(self, tasks, settings=None, collections=True, env=None, verbosity=4):
         """Run tasks over the org's host; return a VaultRun with the requests Vault served meanwhile."""
-        environment = {"ANSIBLE_COLLECTIONS_PATH": store_servers.collections_path(self.collections if collections
-                                                                                    else None)}
+        extra = self.collections if collections else None
+        environment = {"ANSIBLE_COLLECTIONS_PATH": store_servers.collections_path(extra)}
         environment.update(env or {})
         mark = self.openbao.audit_mark()
         rc, results, output = self.ansible.playbook(
@@ -66,7 +66,6 @@ class VaultRuns(StoreRuns):
 
     def path(self, key):
         return "secret/resolver-scim/%s/%s" % (self.org, key)
-
 
 
 @pytest.fixture
