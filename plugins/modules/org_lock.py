@@ -152,6 +152,7 @@ released:
 """
 
 import datetime
+import socket
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -186,10 +187,13 @@ def _iso(seconds):
         return "an unknown time"
 
 
-BROKEN = {
-    "gone": "Broke the lock %s of a run that is no longer running: %s.",
-    "stale": "Broke the lock %s, older than stale_after, of a run on another host that may have died: %s.",
-}
+def broke(path, holder, reason, silent, stale_after):
+    """The warning for a lock broken on the way: which case applied, and whose lock it was."""
+    if reason == "gone":
+        return "Broke the lock %s of a run on this host that is no longer running: %s." % (path, held_since(holder))
+    where = "on another host" if holder and holder.get("host") != socket.gethostname() else "whose process cannot be checked"
+    return "Broke the lock %s of a run %s that sent no heartbeat for %d s (stale_after %d s); it may have died: %s." % (
+        path, where, silent, stale_after, held_since(holder))
 
 
 def run(module):
@@ -219,8 +223,13 @@ def run(module):
         module.fail_json(msg="Cannot use the lock: %s" % exc)
     except OSError as exc:
         module.fail_json(msg="Cannot create the lock %s: %s." % (params["path"], exc.strerror))
-    for holder, reason in broken:
-        module.warn(BROKEN[reason] % (params["path"], held_since(holder)))
+    for holder, reason, silent in broken:
+        module.warn(broke(params["path"], holder, reason, silent, params["stale_after"]))
+    try:
+        org_lock.keep_alive(params["path"], owner, params["stale_after"])
+    except OSError as exc:
+        module.warn("The lock %s is held without a heartbeat (%s): a run on another host may break it after "
+                    "stale_after seconds." % (params["path"], exc.strerror))
     return {"changed": False, "acquired": True, "owner": owner["owner"], "waited": round(waited, 3)}
 
 
