@@ -302,7 +302,10 @@ def keep_alive(path, owner, stale_after):
     os.close(writer)
     with os.fdopen(reader, "rb") as pipe:
         pid = pipe.read()
-    os.waitpid(middle, 0)
+    try:
+        os.waitpid(middle, 0)
+    except ChildProcessError:
+        pass  # already collected by a SIGCHLD handler of the caller
     return int(pid) if pid else None
 
 
@@ -315,7 +318,7 @@ def _fork_heartbeat(writer, path, owner, interval):
         else:
             os.close(writer)
             _detach()
-            _beat(os.path.join(path, OWNER_FILE), owner, interval)
+            _beat(path, owner, interval)
     finally:
         os._exit(0)  # pylint: disable=protected-access
 
@@ -331,16 +334,18 @@ def _detach():
     os.closerange(3, os.sysconf("SC_OPEN_MAX"))
 
 
-def _beat(owner_file, owner, interval):
-    """Renew the owner file's time while it is this run's and the run's process lives."""
-    handle = os.open(owner_file, os.O_RDONLY | os.O_NOFOLLOW)
-    with os.fdopen(handle, "rb") as stream:
-        if json.loads(stream.read().decode("utf-8")).get("owner") != owner["owner"]:
-            return
-        run_ended = _waiter(owner["pid"], owner["start"])
-        # A released or broken lock's file is unlinked: the open file then counts no links.
-        while os.fstat(handle).st_nlink and not run_ended(interval):
-            os.utime(handle)
+def _beat(path, owner, interval):
+    """Renew the owner file's time while the lock is this run's and the run's process lives.
+
+    The file is opened only to read it, never held open: on NFS a file held open cannot be removed (it is renamed
+    to .nfs…), which would keep a released lock's directory from being removed.
+    """
+    run_ended = _waiter(owner["pid"], owner["start"])
+    while not run_ended(interval):
+        holder = read_owner(path)
+        if not holder or holder.get("owner") != owner["owner"]:
+            return  # released, or broken and taken by another run
+        os.utime(os.path.join(path, OWNER_FILE), follow_symlinks=False)
 
 
 def _waiter(pid, start):
