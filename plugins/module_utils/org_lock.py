@@ -320,7 +320,7 @@ def _fork_heartbeat(writer, path, owner, interval):
             _detach()
             _beat(path, owner, interval)
     finally:
-        os._exit(0)  # pylint: disable=protected-access
+        os._exit(0)
 
 
 def _detach():
