@@ -21,6 +21,8 @@ import time
 import urllib.error
 import urllib.request
 
+import yaml
+
 BIN = os.path.dirname(sys.executable)
 LOOPBACK = "127.0.0.1"
 
@@ -235,8 +237,9 @@ class Moto:
         stop(self.process)
 
 
-STORE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                         "roles", "scim_tokens", "tasks", "store")
+ROLE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                        "roles", "scim_tokens")
+STORE_DIR = os.path.join(ROLE_DIR, "tasks", "store")
 
 
 def verb(store, name, **variables):
@@ -285,9 +288,18 @@ class StoreRuns:
                 assert secret not in text
 
 
+def store_connections():
+    """The stores' connection options (scim_tokens_hashi_vault_connection, ...), as the role's vars/main.yml defines
+    them once for every verb."""
+    with open(os.path.join(ROLE_DIR, "vars", "main.yml"), encoding="utf-8") as handle:
+        role_vars = yaml.safe_load(handle)
+    return {name: value for name, value in role_vars.items()
+            if name.startswith(("scim_tokens_hashi_vault_", "scim_tokens_aws_"))}
+
+
 def store_play(settings, tasks, org="acme", org_id=1):
     """One play over the org's host with the role-level variables the store verbs read."""
-    variables = {"scim_tokens_org": org, "scim_tokens_org_key": org, "scim_tokens_org_id": org_id}
+    variables = dict(store_connections(), scim_tokens_org=org, scim_tokens_org_key=org, scim_tokens_org_id=org_id)
     variables.update(settings)
     return [{"name": "store verbs", "hosts": org, "gather_facts": False, "vars": variables, "tasks": tasks}]
 
