@@ -1,0 +1,66 @@
+# Copyright: (c) 2026, resolver.scim contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Where the hashi_vault store finds its credentials (issue 22): an empty VAULT_TOKEN counts as unset, as every
+RESOLVER_* variable does, and a store with no credential at all says so instead of "Vault refused the credentials".
+Real ansible-playbook runs of the store's verbs against the OpenBao dev server (tests/servers/store_servers.py)."""
+
+import secrets
+
+import pytest
+
+from store_servers import verb
+from test_store_hashi_vault import POLICY, STORE, failure, vault  # noqa: F401 pylint: disable=unused-import
+
+pytestmark = pytest.mark.xdist_group("hashi_vault")
+
+EMPTY_VAULT_TOKEN = {"VAULT_TOKEN": ""}
+NO_CREDENTIAL = "no credential is set"
+
+
+def approle(openbao):
+    """role_id and secret_id of a new AppRole with the store's policy."""
+    openbao.cli("auth", "enable", "approle", check=False)
+    policy = "p-" + secrets.token_hex(4)
+    openbao.token(POLICY, policy_name=policy)
+    role = "resolver-scim-" + secrets.token_hex(3)
+    openbao.cli("write", "auth/approle/role/" + role, "token_policies=" + policy, "token_ttl=10m")
+    role_id = openbao.json("read", "auth/approle/role/%s/role-id" % role)["data"]["role_id"]
+    secret_id = openbao.json("write", "-f", "auth/approle/role/%s/secret-id" % role)["data"]["secret_id"]
+    return role_id, secret_id
+
+
+def test_an_empty_vault_token_does_not_hide_the_token_variable(vault):
+    run = vault.run([verb(STORE, "check"), verb(STORE, "read")], env=EMPTY_VAULT_TOKEN)
+    assert run.rc == 0, run.output[-3000:]
+    vault.assert_clean()
+
+
+def test_an_empty_vault_token_does_not_hide_approle(vault, openbao):
+    role_id, secret_id = approle(openbao)
+    vault.secrets.add(secret_id)
+    settings = vault.settings(resolver_scim_hashi_vault_token=None, resolver_scim_hashi_vault_auth_method="approle",
+                              resolver_scim_hashi_vault_role_id=role_id, resolver_scim_hashi_vault_secret_id=secret_id)
+    run = vault.run([verb(STORE, "check"), verb(STORE, "read")], settings=settings, env=EMPTY_VAULT_TOKEN)
+    assert run.rc == 0, run.output[-3000:]
+    vault.assert_clean()
+
+
+@pytest.mark.parametrize("vault_token", ["", None], ids=["VAULT_TOKEN empty", "VAULT_TOKEN unset"])
+@pytest.mark.parametrize("verb_name", ["check", "read"])
+def test_no_token_anywhere_is_no_credential(vault, verb_name, vault_token, monkeypatch, tmp_path):
+    # No ~/.vault-token either: community.hashi_vault would read it when VAULT_TOKEN is unset.
+    monkeypatch.delenv("VAULT_TOKEN", raising=False)
+    env = {"HOME": str(tmp_path)} if vault_token is None else {"VAULT_TOKEN": vault_token}
+    run = vault.run([verb(STORE, verb_name)], settings=vault.settings(resolver_scim_hashi_vault_token=None), env=env)
+    assert run.rc != 0
+    message = failure(run.results)
+    assert NO_CREDENTIAL in message and "refused" not in message, message
+    vault.assert_clean()
+
+
+def test_an_empty_role_variable_counts_as_unset_too(vault):
+    run = vault.run([verb(STORE, "check")], settings=vault.settings(resolver_scim_hashi_vault_token=""),
+                    env=EMPTY_VAULT_TOKEN)
+    assert run.rc != 0
+    assert NO_CREDENTIAL in failure(run.results)
+    vault.assert_clean()
