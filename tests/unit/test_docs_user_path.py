@@ -29,3 +29,35 @@ def test_stores_doc_gives_the_offline_install_next_to_galaxy_with_the_tested_ver
     assert fetch and fetch.group(1) == version
     assert fetch.group(2).split() == ["community.hashi_vault", "amazon.aws", "community.aws"]
     assert "ansible==%s" % version in section and "ansible-%s-py3-none-any.whl" % version in section
+
+
+STORE_DIR = os.path.join(REPO, "roles", "scim_tokens", "tasks", "store")
+BUILT_IN_STORES = sorted(os.listdir(STORE_DIR))
+
+
+def store_names(text):
+    return sorted(set(re.findall(r"[a-z_]+", text)) & set(BUILT_IN_STORES + ["custom"]))
+
+
+def test_role_readme_lists_every_store():
+    readme = read("roles", "scim_tokens", "README.md")
+    every = sorted(BUILT_IN_STORES + ["custom"])
+    example = re.search(r"^resolver_scim_token_store: file\s+# (.*)$", readme, re.M).group(1)
+    assert store_names(example) == every
+    row = re.search(r"^\| `resolver_scim_token_store` \| `file` \| (.*)$", readme, re.M).group(1)
+    assert store_names(row) == every
+
+
+def test_role_readme_names_the_stores_with_value_yml():
+    readme = " ".join(read("roles", "scim_tokens", "README.md").split())
+    sentence = re.search(r"also needs `value\.yml`[^.]*\.", readme).group(0)
+    with_value = sorted(s for s in BUILT_IN_STORES if os.path.exists(os.path.join(STORE_DIR, s, "value.yml")))
+    assert store_names(sentence.split("which", 1)[1]) == sorted(with_value + (["custom"] if "custom" in sentence else []))
+
+
+def test_role_readme_leaves_the_custom_store_record_to_docs_stores():
+    readme = read("roles", "scim_tokens", "README.md")
+    custom = readme[readme.index("- **A store of your own**"):readme.index("## Crash safety")]
+    assert "docs/stores.md#the-store-interface" in custom
+    # The record's fields are defined once, in docs/stores.md; a second list here went out of date before.
+    assert "scim_tokens_store_records" not in custom and "token_id" not in custom
