@@ -11,8 +11,9 @@ description:
   - Reads the org's SCIM tokens once and decides, for every declared token, what M(resolver.scim.scim_token) would
     do. It runs the same decision code as that module, so a role can call M(resolver.scim.scim_token) only for the
     entries that need action. Read-only; the planning step of the C(resolver.scim.scim_tokens) role.
-  - Also reports drift by category (missing, expiring, expired, domain mismatch, unstored, superseded, extra), so
-    it doubles as a scheduled drift check.
+  - Also reports drift by category (C(missing), C(expiring), C(expired), C(domain_mismatch), C(unstored),
+    C(superseded), C(extra), C(unknown_expiry), C(handover_pending), C(store_unknown); see RV(drift)), so it doubles
+    as a scheduled drift check.
   - Every entry is validated before the read; a bad entry fails the task with a message that names it.
 author:
   - resolver.scim maintainers (@resolver-scim)
