@@ -4,6 +4,8 @@
 
 import os
 import re
+import subprocess
+import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -61,3 +63,21 @@ def test_role_readme_leaves_the_custom_store_record_to_docs_stores():
     assert "docs/stores.md#the-store-interface" in custom
     # The record's fields are defined once, in docs/stores.md; a second list here went out of date before.
     assert "scim_tokens_store_records" not in custom and "token_id" not in custom
+
+
+def test_emulator_help_lists_every_control_route():
+    emulator = os.path.join(REPO, "tests", "emulator")
+    routes = set()
+    for name in ("resolver_emulator.py", "graph_emulator.py"):
+        routes |= set(re.findall(r"/_emulator/[a-z_]+", read("tests", "emulator", name).split('"""', 2)[2]))
+    assert "/_emulator/age_tokens" in routes
+    completed = subprocess.run([sys.executable, os.path.join(emulator, "resolver_emulator.py"), "--help"],
+                               capture_output=True, text=True, timeout=60, check=True)
+    assert sorted(r for r in routes if r not in completed.stdout) == []
+
+
+def test_development_doc_tells_the_clock_from_token_ageing():
+    development = " ".join(read("docs", "development.md").split())
+    assert "resolver_emulator.py --help" in development
+    ageing = development[development.index("**Clock or ageing?**"):]
+    assert "/_emulator/clock" in ageing and "/_emulator/age_tokens" in ageing
