@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 
+from test_docs import quoted_messages
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -81,3 +83,14 @@ def test_development_doc_tells_the_clock_from_token_ageing():
     assert "resolver_emulator.py --help" in development
     ageing = development[development.index("**Clock or ageing?**"):]
     assert "/_emulator/clock" in ageing and "/_emulator/age_tokens" in ageing
+
+
+def test_troubleshooting_has_the_entra_messages_under_the_quoted_message_check():
+    path = os.path.join(REPO, "docs", "troubleshooting.md")
+    lines = read("docs", "troubleshooting.md").splitlines()
+    start = lines.index("## From Entra ID and Microsoft Graph (handovers)") + 1
+    end = next(n for n in range(start, len(lines)) if lines[n].startswith("## "))
+    # test_docs.py checks every message that its convention finds: the section's must be among them.
+    quoted = [quote for number, quote in quoted_messages(path) if start < number <= end]
+    assert len(quoted) >= 15
+    assert "troubleshooting.md#from-entra-id-and-microsoft-graph-handovers" in read("docs", "entra-id.md")
