@@ -358,13 +358,13 @@ import copy
 from ansible_collections.resolver.scim.plugins.module_utils.api import not_administrator
 from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError, TokenRunFailed
 from ansible_collections.resolver.scim.plugins.module_utils.module import resolver_module, run_module
-from ansible_collections.resolver.scim.plugins.module_utils.plan_diff import plan_diff
 from ansible_collections.resolver.scim.plugins.module_utils.org_plan import (
     PLAN_ENTRY_OPTIONS,
     plan_org,
     store_view,
     validate_entries,
 )
+from ansible_collections.resolver.scim.plugins.module_utils.plan_diff import plan_diff
 from ansible_collections.resolver.scim.plugins.module_utils.token_service import default_scim_url
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import utcnow
 

@@ -8,13 +8,18 @@ import pytest
 
 import store_servers
 from store_servers import item, token_value, verb
-from test_store_aws_secretsmanager import STORE, aws, failure  # noqa: F401 pylint: disable=unused-import
+from test_store_aws_secretsmanager import STORE, AwsRuns, failure
 
 pytestmark = pytest.mark.xdist_group("aws_secretsmanager")
 
 ANSIBLE_INTERNALS = ("Finalization of task args", "Task failed:", "The lookup plugin")
 UNREACHABLE = "Secrets Manager cannot be reached"
 OKTA = {"name": "okta", "key": "okta"}
+
+
+@pytest.fixture(name="aws")
+def aws_runs(tmp_path, moto, store_collections):
+    return AwsRuns(tmp_path, moto, store_collections)
 
 
 def assert_plain(message):
@@ -28,7 +33,7 @@ def test_a_closed_endpoint_says_it_cannot_be_reached(aws, verb_name):
     aws.secrets.add(value)
     variables = {"scim_tokens_store_items": [item("okta", value, 7)], "scim_tokens_store_names": [OKTA]}
     run = aws.run([verb(STORE, verb_name, **variables)],
-                  settings={"resolver_scim_aws_endpoint_url": closed, "resolver_scim_aws_max_attempts": 1})
+                  settings={"resolver_scim_aws_endpoint_url": closed})
     assert run.rc != 0
     message = failure(run.results)
     assert UNREACHABLE in message and closed in message, message
@@ -55,7 +60,8 @@ def test_a_failing_remove_says_why_and_blames_no_collection(aws, moto, case):
     run = aws.run([verb(STORE, "check"), verb(STORE, "write", scim_tokens_store_items=[item("okta", value, 7)])])
     assert run.rc == 0, run.output[-3000:]
     access_key, secret_key = moto.keys[keys]
-    run = aws.run([verb(STORE, "remove", scim_tokens_store_names=names)], settings=settings, env=aws.env(AWS_ACCESS_KEY_ID=access_key, AWS_SECRET_ACCESS_KEY=secret_key))
+    run = aws.run([verb(STORE, "remove", scim_tokens_store_names=names)], settings=settings,
+                  env=aws.env(AWS_ACCESS_KEY_ID=access_key, AWS_SECRET_ACCESS_KEY=secret_key))
     assert run.rc != 0
     message = failure(run.results)
     assert "is not installed" not in message and expected in message, message

@@ -4,12 +4,10 @@
 RESOLVER_* variable does, and a store with no credential at all says so instead of "Vault refused the credentials".
 Real ansible-playbook runs of the store's verbs against the OpenBao dev server (tests/servers/store_servers.py)."""
 
-import secrets
-
 import pytest
 
 from store_servers import verb
-from test_store_hashi_vault import POLICY, STORE, failure, vault  # noqa: F401 pylint: disable=unused-import
+from test_store_hashi_vault import POLICY, STORE, VaultRuns, failure
 
 pytestmark = pytest.mark.xdist_group("hashi_vault")
 
@@ -17,16 +15,9 @@ EMPTY_VAULT_TOKEN = {"VAULT_TOKEN": ""}
 NO_CREDENTIAL = "no credential is set"
 
 
-def approle(openbao):
-    """role_id and secret_id of a new AppRole with the store's policy."""
-    openbao.cli("auth", "enable", "approle", check=False)
-    policy = "p-" + secrets.token_hex(4)
-    openbao.token(POLICY, policy_name=policy)
-    role = "resolver-scim-" + secrets.token_hex(3)
-    openbao.cli("write", "auth/approle/role/" + role, "token_policies=" + policy, "token_ttl=10m")
-    role_id = openbao.json("read", "auth/approle/role/%s/role-id" % role)["data"]["role_id"]
-    secret_id = openbao.json("write", "-f", "auth/approle/role/%s/secret-id" % role)["data"]["secret_id"]
-    return role_id, secret_id
+@pytest.fixture(name="vault")
+def vault_runs(tmp_path, openbao, store_collections):
+    return VaultRuns(tmp_path, openbao, store_collections)
 
 
 def test_an_empty_vault_token_does_not_hide_the_token_variable(vault):
@@ -36,7 +27,7 @@ def test_an_empty_vault_token_does_not_hide_the_token_variable(vault):
 
 
 def test_an_empty_vault_token_does_not_hide_approle(vault, openbao):
-    role_id, secret_id = approle(openbao)
+    role_id, secret_id = openbao.approle(POLICY)
     vault.secrets.add(secret_id)
     settings = vault.settings(resolver_scim_hashi_vault_token=None, resolver_scim_hashi_vault_auth_method="approle",
                               resolver_scim_hashi_vault_role_id=role_id, resolver_scim_hashi_vault_secret_id=secret_id)
