@@ -7,6 +7,7 @@ Real ansible-playbook runs of the store's verbs against the OpenBao dev server (
 import pytest
 
 from store_servers import verb
+from test_role_stores import HashiVault
 from test_store_hashi_vault import POLICY, STORE, VaultRuns, failure
 
 pytestmark = pytest.mark.xdist_group("hashi_vault")
@@ -55,3 +56,20 @@ def test_an_empty_role_variable_counts_as_unset_too(vault):
     assert run.rc != 0
     assert NO_CREDENTIAL in failure(run.results)
     vault.assert_clean()
+
+
+def test_the_role_with_an_empty_vault_token(ansible, emulator, store_collections, openbao, monkeypatch, tmp_path):
+    """A converge: the token variable works beside VAULT_TOKEN=""; with the variable empty too, the run fails
+    before any change, saying that no credential is set."""
+    store = HashiVault(store_collections, openbao)
+    env = dict(store.env, VAULT_TOKEN="", HOME=str(tmp_path))
+    rc, _results, output = ansible.run_playbook("converge", store.inventory(ansible), env=env)
+    assert rc == 0, output[-3000:]
+    emulator.age_tokens(705)
+    emulator.clear_log()
+    monkeypatch.delenv("VAULT_TOKEN", raising=False)
+    rc, results, output = ansible.run_playbook("converge", store.inventory(ansible, resolver_scim_hashi_vault_token=""),
+                                               env=env)
+    assert rc != 0 and emulator.mutating() == []
+    assert NO_CREDENTIAL in " ".join(str(r["result"].get("msg")) for r in results if r["status"] == "failed")
+    assert [s for s in emulator.secrets() + store.secrets if s and s in output] == []
