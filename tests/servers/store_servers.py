@@ -146,6 +146,17 @@ class OpenBao:
             policies.append("-policy=" + policy_name)
         return self.json("token create", "-ttl=1h", *policies)["auth"]["client_token"]
 
+    def approle(self, policy):
+        """role_id and secret_id of a new AppRole whose tokens have only the given policy (HCL text)."""
+        self.cli("auth", "enable", "approle", check=False)
+        policy_name = "p-" + secrets.token_hex(4)
+        self.token(policy, policy_name=policy_name)
+        role = "resolver-scim-" + secrets.token_hex(3)
+        self.cli("write", "auth/approle/role/" + role, "token_policies=" + policy_name, "token_ttl=10m")
+        role_id = self.json("read", "auth/approle/role/%s/role-id" % role)["data"]["role_id"]
+        secret_id = self.json("write", "-f", "auth/approle/role/%s/secret-id" % role)["data"]["secret_id"]
+        return role_id, secret_id
+
     def audit_mark(self):
         return log_mark(self.audit_log)
 
