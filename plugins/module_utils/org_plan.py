@@ -226,8 +226,7 @@ def _entry_plan(entry, tokens, now, store, heal_unstored, rotate, check_mode):
         reason = ("the store holds no value for the live token %s" % current.id if held is None else
                   "the store holds token %s, not the live token %s" % (held, current.id))
         reason += (" (made by hand or by another tool, or a run stopped before storing it): issue a fresh token, "
-                   "store it, then revoke the others; whatever was given token %s by hand stops working until it "
-                   "gets the new value from the store" % current.id)
+                   "store it, then revoke the others")
         revoke = [t.id for t in named(tokens, name)]
     elif target and store is not None and not plan.create and current is not None and \
             store["idp"].get(name) != current.id:
@@ -506,7 +505,9 @@ def _brief(error):
     if len(error) <= BRIEF_ERROR:
         return error
     first = error.split(". ", 1)[0].rstrip(".")
-    return "%s (the failed task above has the whole message)" % first[:BRIEF_ERROR]
+    if len(first) > BRIEF_ERROR:
+        first = first[:BRIEF_ERROR].rsplit(" ", 1)[0] + " …"
+    return "%s (the failed task above has the whole message)" % first
 
 
 def _action_line(entry, check_mode):
@@ -517,6 +518,9 @@ def _action_line(entry, check_mode):
         detail += "; hand it to %s" % entry["handover"]["to"]
     if (entry["create"] or entry.get("handover")) and revoked:
         detail += "; then revoke %s" % ", ".join(str(i) for i in revoked)
+    if entry["action"] == "healed" and entry["current_token_id"] in revoked:
+        detail += ("; whatever was given token %s by hand stops working until it gets the new value from the store"
+                   % entry["current_token_id"])
     return detail
 
 

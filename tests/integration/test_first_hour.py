@@ -102,3 +102,45 @@ def _store_records(store):
                 with open(os.path.join(root, name), encoding="utf-8") as handle:
                     found.append(json.load(handle))
     return found
+
+
+def test_the_converge_summary_in_the_words_of_the_first_hour(ansible, emulator, tmp_path):
+    inventory = ansible.inventory(orgs=1)
+    rc, results, output = ansible.run_playbook("converge", inventory, check=True)
+    assert rc == 0, output[-3000:]
+    assert "would create okta: no token named 'okta' exists" in flat(summary(results)["org1-acme"])
+    rc, results, output = ansible.run_playbook("converge", inventory)
+    assert rc == 0, output[-3000:]
+    held = records(str(tmp_path / "store"))["org1-acme"]["okta"]["token_id"]
+
+    # a token made by hand under a declared name, and one under a name declared nowhere
+    by_hand = emulator.issue_token("okta", ["acme.com", "acme.org"])["id"]
+    stray = emulator.issue_token("legacy")["id"]
+    rc, results, output = ansible.run_playbook("converge", inventory)
+    assert rc == 0, output[-3000:]
+    text = flat(summary(results)["org1-acme"])
+    assert ("healed okta: the store holds token %s, not the live token %s (made by hand or by another tool"
+            % (held, by_hand)) in text
+    assert "whatever was given token %s by hand stops working" % by_hand in text
+    assert "then revoke %s, %s" % (held, by_hand) in text
+    assert ("unmanaged: legacy (token(s) %s) declared nowhere, left live; to revoke them, declare them state: absent "
+            "or set resolver_scim_exclusive: true" % stray) in text
+
+    # a failed issue says what did not happen, and only that
+    emulator.age_tokens(705)
+    emulator.faults({"method": "POST", "path": "^/user/scimTokens$", "status": 503, "count": 10})
+    rc, results, output = ansible.run_playbook("converge", inventory)
+    assert rc != 0
+    text = flat(summary(results)["org1-acme"])
+    assert "renewed okta" not in text and "FAILED okta: did not renew it, stopped at the issue step" in text
+
+
+def test_a_store_that_never_saw_the_org_is_explained_once(ansible, emulator, tmp_path):
+    rc, _results, output = ansible.run_playbook("converge", ansible.inventory(orgs=1))
+    assert rc == 0, output[-3000:]
+    wrong = ansible.inventory(orgs=1, store_dir=str(tmp_path / "elsewhere"))
+    rc, results, output = ansible.run_playbook("converge", wrong)
+    assert rc != 0
+    # once, as ansible shows every failed task's msg: the error line and the failed result (not its refused too)
+    assert output.count("replacing them would revoke tokens that the right store location") == 2, output
+    assert "the failed task above has the whole message" in flat(summary(results)["org1-acme"])
