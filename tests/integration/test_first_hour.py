@@ -10,7 +10,7 @@ import yaml
 
 from conftest import REPO
 from test_awx import runner_jobs
-from test_handover import setup
+from test_handover import idp, setup
 from test_role import assert_no_secret, live_by_org, records, summary
 
 ROTATED = [{"name": "okta", "email_domains": ["{{ scim_domain }}.com"], "state": "rotated"},
@@ -144,3 +144,26 @@ def test_a_store_that_never_saw_the_org_is_explained_once(ansible, emulator, tmp
     # once, as ansible shows every failed task's msg: the error line and the failed result (not its refused too)
     assert output.count("replacing them would revoke tokens that the right store location") == 2, output
     assert "the failed task above has the whole message" in flat(summary(results)["org1-acme"])
+
+
+def test_a_failed_give_back_says_what_the_idp_holds_and_what_the_next_run_does(ansible, emulator, tmp_path):
+    sp, inventory, _inbox = setup(ansible, emulator, tmp_path, okta=False)
+    rc, _results, output = ansible.run_playbook("converge", inventory)
+    assert rc == 0, output[-3000:]
+    old = records(str(tmp_path / "store"))["org1-acme"]["entra"]["token_id"]
+    emulator.age_tokens(705)
+    # the test after saving fails, and so does the test of the previous token when it is given back
+    emulator.faults({"method": "POST", "path": "validateCredentials$", "status": 400, "skip": 1, "count": 2})
+    rc, _results, output = ansible.run_playbook("converge", inventory)
+    assert rc != 0
+    new = idp(emulator, sp)["token_id"]
+    assert new != old
+    text = " ".join(output.split())
+    assert ("giving back token %s failed too" % old) in text
+    assert ("still holds the new token %s, which Resolver accepts; both tokens stay live, and the next run hands "
+            "token %s over again, tests it and only then revokes token %s" % (new, new, old)) in text
+
+    emulator.faults()
+    rc, _results, output = ansible.run_playbook("converge", inventory)
+    assert rc == 0, output[-3000:]
+    assert idp(emulator, sp)["token_id"] == new and live_by_org(emulator)[1]["entra"] == [new]
