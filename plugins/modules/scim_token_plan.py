@@ -277,7 +277,9 @@ drift:
            "domain_mismatch": [], "unstored": [], "superseded": [], "extra": [], "unknown_expiry": [],
            "handover_pending": [], "store_unknown": []}
 drifted:
-  description: Whether a converge would change anything (RV(actions) is not empty), or a current token's expiry is unknown.
+  description:
+    - Whether a converge would change anything (RV(actions) is not empty), or a current token's expiry is unknown.
+    - The rotation that an entry's C(state=rotated) asks of every run is an action but not drift.
   returned: success
   type: bool
   sample: true
@@ -294,7 +296,7 @@ tokens:
   sample: []
 refused:
   description:
-    - Set when the plan was refused (O(store_org_known=false) and live declared tokens the store does not hold): the
+    - Set when the plan was refused (O(store_org_known=false) and live declared tokens the store does not hold). The
       module failed, and nothing may be changed. Why, and what to do, is the failure's C(msg) (printed once, not
       repeated here). Never a token value.
   returned: on failure, when the plan was refused
