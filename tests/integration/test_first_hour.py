@@ -62,7 +62,8 @@ def test_rotate_under_a_limit_checks_the_names_before_anything_changes(ansible, 
 
 
 def test_a_drift_check_ends_with_each_unreadable_org_and_why(ansible, emulator, tmp_path):
-    inventory = ansible.inventory(orgs=3, host_vars={"org2-globex": {"resolver_api_key": "wrong-key"},
+    inventory = ansible.inventory(orgs=3, host_vars={"org1-acme": {"resolver_url": "http://127.0.0.1:9"},
+                                                     "org2-globex": {"resolver_api_key": "wrong-key"},
                                                      "org3-initech": {"resolver_scim_org": "initech"}})
     rc, results, output = ansible.run_playbook("converge", inventory)
     assert rc != 0
@@ -70,6 +71,7 @@ def test_a_drift_check_ends_with_each_unreadable_org_and_why(ansible, emulator, 
     rc, _results, output = ansible.run_playbook("drift_check", inventory, check=True)
     assert rc != 0 and "Error while resolving" not in output and "is undefined" not in output
     text = " ".join(output.split())
+    assert "org1-acme could not be read: " in text and "127.0.0.1:9" in text
     assert "org2-globex could not be read: " in text and "API key" in text
     assert "org3-initech (resolver_scim_org initech): no drift" in text
 
