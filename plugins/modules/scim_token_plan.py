@@ -286,7 +286,9 @@ drift:
            "domain_mismatch": [], "unstored": [], "superseded": [], "extra": [], "unknown_expiry": [],
            "handover_pending": [], "store_unknown": []}
 drifted:
-  description: Whether a converge would change anything (RV(actions) is not empty), or a current token's expiry is unknown.
+  description:
+    - Whether a converge would change anything (RV(actions) is not empty), or a current token's expiry is unknown.
+    - The rotation that an entry's C(state=rotated) asks of every run is an action but not drift.
   returned: success
   type: bool
   sample: true
@@ -303,13 +305,12 @@ tokens:
   sample: []
 refused:
   description:
-    - Why the plan was refused (O(store_org_known=false) and live declared tokens the store does not hold). The
-      module failed with this message, and nothing may be changed. Never a token value.
+    - Set when the plan was refused (O(store_org_known=false) and live declared tokens the store does not hold). The
+      module failed, and nothing may be changed. Why, and what to do, is the failure's C(msg) (printed once, not
+      repeated here). Never a token value.
   returned: on failure, when the plan was refused
   type: str
-  sample: "The token store (aws secretsmanager resolver-scim/acme/ (eu-west-1)) has never been used for this org, yet
-    Resolver has live declared tokens it does not hold: okta (live token 1042; planned: healed). Nothing was
-    changed: ..."
+  sample: "the token store was never used for this org: msg says why and what to do"
 store_problems:
   description: Store records that were not used (another org's record, a name recorded twice), one sentence each.
   returned: success
@@ -384,6 +385,10 @@ ARGUMENT_SPEC = dict(
 MODULE_RULES = dict(supports_check_mode=True)
 
 
+# A refused plan fails with the whole message as msg; its result says so once more only in short.
+REFUSED_SEE_MSG = "the token store was never used for this org: msg says why and what to do"
+
+
 def what_is_stored(params, api, membership):
     """A store_view of what the store holds (None: nothing is stored)."""
     if params["store_records"] is not None:
@@ -432,7 +437,7 @@ def run(module, api):
     refused = result.pop("refused")
     if refused:
         # The failed result keeps the plan, so that a drift check reports the refused tokens as drift.
-        raise TokenRunFailed(refused, dict(result, refused=refused))
+        raise TokenRunFailed(refused, dict(result, refused=REFUSED_SEE_MSG))
     return False, result, plan_diff(result, (membership or {}).get("org_name") or result["api_url"])
 
 
