@@ -63,6 +63,8 @@ options:
     description:
       - Seconds to wait for Resolver to answer one request. Reads and deletes are retried on 429, 502, 503,
         504 and lost connections, honouring C(Retry-After), at most 5 attempts and 60 seconds in all.
+      - One deadline covers the connection and the whole answer of each attempt, so a server that sends its answer
+        slowly cannot hold the task longer; such an answer is not retried. Answers over 4 MiB are refused.
       - If not set, the value of the E(RESOLVER_TIMEOUT) environment variable is used.
     type: int
     default: 30
