@@ -18,13 +18,14 @@ import time
 import traceback
 from urllib.parse import urlsplit
 
+# The one guarded import of requests: the clients take it from here, the modules report it missing.
 try:
     import requests
-    HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
 except ImportError:
-    HAS_REQUESTS = False
+    requests = None
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
+HAS_REQUESTS = requests is not None
 
 MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 _CHUNK_BYTES = 16 * 1024

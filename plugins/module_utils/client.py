@@ -13,12 +13,12 @@ import random
 import re
 import socket
 import time
-import traceback
 import unicodedata
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from ansible_collections.resolver.scim.plugins.module_utils import _transport as transport
+from ansible_collections.resolver.scim.plugins.module_utils._transport import requests
 from ansible_collections.resolver.scim.plugins.module_utils.errors import (
     ApiValidationError,
     AuthenticationError,
@@ -33,14 +33,6 @@ from ansible_collections.resolver.scim.plugins.module_utils.errors import (
     UncertainWriteError,
     UnreachableError,
 )
-
-try:
-    import requests
-    HAS_REQUESTS = True
-    REQUESTS_IMPORT_ERROR = None
-except ImportError:
-    HAS_REQUESTS = False
-    REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
 API_KEY_HEADERS = ("authorization", "x-api-key")
 RETRYABLE_STATUSES = frozenset((429, 502, 503, 504))

@@ -12,18 +12,10 @@ of the client secret, the access token and the SCIM token.
 import os
 import re
 import time
-import traceback
 from urllib.parse import quote, urlsplit
 
-try:
-    import requests
-    HAS_REQUESTS = True
-    REQUESTS_IMPORT_ERROR = None
-except ImportError:
-    HAS_REQUESTS = False
-    REQUESTS_IMPORT_ERROR = traceback.format_exc()
-
 from ansible_collections.resolver.scim.plugins.module_utils import _transport as transport
+from ansible_collections.resolver.scim.plugins.module_utils._transport import requests
 from ansible_collections.resolver.scim.plugins.module_utils.client import (
     RetryPolicy,
     describe_network_error,
