@@ -39,6 +39,8 @@ NETWORK_ERRORS = (requests.exceptions.ConnectionError, requests.exceptions.Timeo
 class TransportRefusal(Exception):
     """An answer this transport does not hand on; ``describe(option)`` says why in words safe to show."""
 
+    status = None  # the HTTP status, where it tells something (a redirect's)
+
 
 class RedirectRefused(TransportRefusal):
     def __init__(self, status, location):

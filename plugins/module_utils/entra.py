@@ -200,8 +200,7 @@ class GraphClient:
                                  "certificate, or set validate_certs: false (not recommended)." % (step, host))
             except transport.TransportRefusal as exc:
                 # Not retried: a redirect would come again, and a slow server would hold the run as long again.
-                raise EntraError("%s: %s to %s got %s." % (step, method, host, exc.describe(option)),
-                                 getattr(exc, "status", None))
+                raise EntraError("%s: %s to %s got %s." % (step, method, host, exc.describe(option)), exc.status)
             except transport.NETWORK_ERRORS as exc:
                 if attempt >= policy.attempts or self._monotonic() >= deadline:
                     raise EntraError("%s: %s did not answer after %d attempt(s) (%s)."
