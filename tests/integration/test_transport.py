@@ -14,7 +14,7 @@ TRICKLE = {"trickle": 0.5, "trickle_for": 40}
 
 def trickled_seconds(emulator, expected):
     """How long each trickled answer kept its client, as the emulator saw it (it logs that once the client left)."""
-    for _ in range(100):
+    for _attempt in range(100):
         seconds = [entry["trickled_seconds"] for entry in emulator.log() if "trickled_seconds" in entry]
         if len(seconds) >= expected:
             return seconds
