@@ -14,6 +14,8 @@ options:
         finds nothing (HTTP 404), the message names the URL tried and the one to try (with or without C(/api)).
       - Plain C(http://) is refused for any host but loopback unless O(allow_plain_http=true). A C(*.localhost)
         name counts as loopback only when every address it resolves to is one.
+      - A redirect is never followed, since it would carry the credential to another host; the task fails naming its
+        status and target host. Set the URL it points to, if you trust it.
       - If not set, the value of the E(RESOLVER_URL) environment variable is used.
     type: str
   api_key:
@@ -63,6 +65,8 @@ options:
     description:
       - Seconds to wait for Resolver to answer one request. Reads and deletes are retried on 429, 502, 503,
         504 and lost connections, honouring C(Retry-After), at most 5 attempts and 60 seconds in all.
+      - One deadline covers the connection and the whole answer of each attempt, so a server that sends its answer
+        slowly cannot hold the task longer; such an answer is not retried. Answers over 4 MiB are refused.
       - If not set, the value of the E(RESOLVER_TIMEOUT) environment variable is used.
     type: int
     default: 30

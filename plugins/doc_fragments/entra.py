@@ -58,6 +58,11 @@ options:
     description:
       - Seconds to wait for one answer. Every request is retried on HTTP 429, 502, 503, 504 and lost connections,
         honouring C(Retry-After), at most 5 attempts and 60 seconds in all.
+      - One deadline covers the connection and the whole answer of each attempt, so a server that sends its answer
+        slowly cannot hold the task longer; such an answer is not retried. Answers over 4 MiB are refused.
+      - A redirect from the token endpoint or Graph is never followed (it would carry the client secret or the SCIM
+        token to another host); the task fails naming its status and target host and O(authority_url) or
+        O(graph_url).
     type: int
     default: 30
 requirements:

@@ -13,11 +13,12 @@ import random
 import re
 import socket
 import time
-import traceback
 import unicodedata
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
+from ansible_collections.resolver.scim.plugins.module_utils import _transport as transport
+from ansible_collections.resolver.scim.plugins.module_utils._transport import requests
 from ansible_collections.resolver.scim.plugins.module_utils.errors import (
     ApiValidationError,
     AuthenticationError,
@@ -32,14 +33,6 @@ from ansible_collections.resolver.scim.plugins.module_utils.errors import (
     UncertainWriteError,
     UnreachableError,
 )
-
-try:
-    import requests
-    HAS_REQUESTS = True
-    REQUESTS_IMPORT_ERROR = None
-except ImportError:
-    HAS_REQUESTS = False
-    REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
 API_KEY_HEADERS = ("authorization", "x-api-key")
 RETRYABLE_STATUSES = frozenset((429, 502, 503, 504))
@@ -394,12 +387,13 @@ class ResolverClient:
         while True:
             attempt += 1
             try:
-                response = self._session_for(url).request(method, url, json=json_body, headers=headers,
-                                                          verify=self.verify,
-                                                          timeout=(min(10, self.timeout), self.timeout))
+                response = transport.send(self._session_for(url), method, url, self.timeout, json=json_body,
+                                          headers=headers, verify=self.verify)
             except requests.exceptions.SSLError as exc:
                 raise self._tls_error(exc, self.base_url if not absolute else url)
-            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            except transport.TransportRefusal as exc:
+                raise self._refusal_error(exc, method, path.split("?")[0], idempotent)
+            except transport.NETWORK_ERRORS as exc:
                 never_sent = isinstance(exc, requests.exceptions.ConnectTimeout) or "NewConnectionError" in repr(exc)
                 reason = describe_network_error(exc, self.timeout)
                 if not idempotent and not never_sent:
@@ -424,6 +418,17 @@ class ResolverClient:
 
     def _wait(self, seconds, deadline):
         self._sleep(max(0.0, min(seconds, deadline - self._monotonic())))
+
+    @staticmethod
+    def _refusal_error(refusal, method, path, idempotent):
+        """A redirect, an answer not complete by the deadline or one over the size cap: none of them is retried
+        (a slow server would be as slow again, and hold the org's lock as long again)."""
+        message = "%s %s got %s." % (method, path, refusal.describe("url"))
+        if isinstance(refusal, transport.RedirectRefused):
+            return ResolverError(message, refusal.status)
+        if not idempotent:
+            return UncertainWriteError(message)
+        return (UnreachableError if isinstance(refusal, transport.DeadlineExceeded) else ResponseFormatError)(message)
 
     def _parse(self, response, what):
         try:

@@ -12,17 +12,10 @@ of the client secret, the access token and the SCIM token.
 import os
 import re
 import time
-import traceback
 from urllib.parse import quote, urlsplit
 
-try:
-    import requests
-    HAS_REQUESTS = True
-    REQUESTS_IMPORT_ERROR = None
-except ImportError:
-    HAS_REQUESTS = False
-    REQUESTS_IMPORT_ERROR = traceback.format_exc()
-
+from ansible_collections.resolver.scim.plugins.module_utils import _transport as transport
+from ansible_collections.resolver.scim.plugins.module_utils._transport import requests
 from ansible_collections.resolver.scim.plugins.module_utils.client import (
     RetryPolicy,
     describe_network_error,
@@ -191,8 +184,9 @@ class GraphClient:
 
     # ----- transport ---------------------------------------------------------------------------------
 
-    def _send(self, method, url, step, **kwargs):
-        """One request with bounded retries on 429/502/503/504 (honouring Retry-After) and lost connections."""
+    def _send(self, method, url, step, option, **kwargs):
+        """One request with bounded retries on 429/502/503/504 (honouring Retry-After) and lost connections;
+        ``option`` is the one that set ``url`` (authority_url or graph_url), named when the answer is refused."""
         policy = self.retry_policy
         deadline = self._monotonic() + policy.budget
         attempt = 0
@@ -200,12 +194,14 @@ class GraphClient:
         while True:
             attempt += 1
             try:
-                response = self.session.request(method, url, verify=self.verify,
-                                                timeout=(min(10, self.timeout), self.timeout), **kwargs)
+                response = transport.send(self.session, method, url, self.timeout, verify=self.verify, **kwargs)
             except requests.exceptions.SSLError:
                 raise EntraError("%s: TLS verification of %s failed. Point ca_path at the CA bundle that signs its "
                                  "certificate, or set validate_certs: false (not recommended)." % (step, host))
-            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            except transport.TransportRefusal as exc:
+                # Not retried: a redirect would come again, and a slow server would hold the run as long again.
+                raise EntraError("%s: %s to %s got %s." % (step, method, host, exc.describe(option)), exc.status)
+            except transport.NETWORK_ERRORS as exc:
                 if attempt >= policy.attempts or self._monotonic() >= deadline:
                     raise EntraError("%s: %s did not answer after %d attempt(s) (%s)."
                                      % (step, host, attempt, describe_network_error(exc, self.timeout)))
@@ -237,7 +233,7 @@ class GraphClient:
             url = "%s/%s/oauth2/v2.0/token" % (self.authority_url, quote(self.tenant_id, safe=""))
             form = {"client_id": self.client_id, "client_secret": self._client_secret,
                     "scope": self.graph_url + "/.default", "grant_type": "client_credentials"}
-            response = self._send("POST", url, step, data=form)
+            response = self._send("POST", url, step, "authority_url", data=form)
             data = self._json(response)
             if response.status_code != 200:
                 raise self._login_error(response.status_code, data, step)
@@ -266,7 +262,7 @@ class GraphClient:
     def request(self, method, path, step, json_body=None):
         """An authenticated Graph v1.0 request; the decoded JSON answer, or None for an empty body."""
         token = self.access_token()
-        response = self._send(method, "%s/v1.0/%s" % (self.graph_url, path), step, json=json_body,
+        response = self._send(method, "%s/v1.0/%s" % (self.graph_url, path), step, "graph_url", json=json_body,
                               headers={"Authorization": "Bearer " + token})
         if 200 <= response.status_code < 300:
             if not response.content or not response.content.strip():

@@ -9,13 +9,8 @@ import traceback
 from ansible.module_utils.basic import AnsibleFallbackNotFound, AnsibleModule, missing_required_lib
 
 from ansible_collections.resolver.scim.plugins.module_utils.api import DOMAIN_FORMATS, ResolverApi
-from ansible_collections.resolver.scim.plugins.module_utils.client import (
-    API_KEY_HEADERS,
-    HAS_REQUESTS,
-    REQUESTS_IMPORT_ERROR,
-    ResolverClient,
-    redact,
-)
+from ansible_collections.resolver.scim.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ansible_collections.resolver.scim.plugins.module_utils.client import API_KEY_HEADERS, ResolverClient, redact
 from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError, ResolverError
 
 

@@ -31,7 +31,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
-from ansible_collections.resolver.scim.plugins.module_utils.client import HAS_REQUESTS
+from ansible_collections.resolver.scim.plugins.module_utils._transport import HAS_REQUESTS
 from ansible_collections.resolver.scim.plugins.module_utils.module import (
     CONNECTION_ARGUMENT_SPEC,
     env_fallback,

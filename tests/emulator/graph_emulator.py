@@ -6,7 +6,8 @@ It implements what ../shared/idp-apis.md says about provisioning an enterprise a
 client-credentials token endpoint and the synchronization API of Graph v1.0. Point the module's options at it:
 ``authority_url: <emulator>/_entra/login`` and ``graph_url: <emulator>/_entra/graph``.
 
-Emulated routes (logged in /_emulator/log; faults apply to them like to the Resolver routes):
+Emulated routes (logged in /_emulator/log; faults apply to them like to the Resolver routes, the transport's
+``redirect`` and ``trickle`` too: resolver_emulator.py describes them):
   POST /_entra/login/{tenant}/oauth2/v2.0/token            client credentials (form: client_id, client_secret,
                                                           scope={graph_url}/.default, grant_type); AADSTS errors
   GET  /_entra/graph/v1.0/servicePrincipals/{sp}/synchronization/jobs              {"value": [job, ...]}

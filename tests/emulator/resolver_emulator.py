@@ -36,7 +36,10 @@ limits the rule to requests made for that org; ``message`` (optional) is the err
 ``act`` does the real work
 before the fault (a create that succeeds on the server while its answer is lost); ``drop`` resets the
 connection instead of answering; ``delay`` sleeps before answering. On /_entra/ paths a fault answers with a
-body shaped like Graph's (or the token endpoint's) errors.
+body shaped like Graph's (or the token endpoint's) errors. Two faults of the transport (issue 21):
+``"redirect": URL`` answers ``status`` (307 unless given) with ``Location: URL``; ``"trickle": seconds`` answers 200
+with a 1 MB Content-Length, then sends one byte every ``seconds`` until the client leaves (at most ``trickle_for``
+seconds, 120 unless given), and logs ``trickled_seconds``, how long it kept the client, when it ends.
 """
 
 import argparse
@@ -365,14 +368,14 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def record(self, status):
+    def record(self, status, **extra):
         if self.path.startswith("/_emulator/"):
             return
         with self.state.lock:
             if self.log_generation != self.state.log_generation:
                 return
-            self.state.log.append({"method": self.command, "path": urlsplit(self.path).path, "status": status,
-                                   "connection": self.connection_id, "time": time.time()})
+            self.state.log.append(dict({"method": self.command, "path": urlsplit(self.path).path, "status": status,
+                                        "connection": self.connection_id, "time": time.time()}, **extra))
 
     def drop(self):
         """Reset the connection without an answer."""
@@ -432,11 +435,31 @@ class Handler(BaseHTTPRequestHandler):
         except (ConnectionError, OSError):
             return None
 
+    def trickle(self, seconds, limit):
+        """Promise a large body, then send it one byte every ``seconds`` until the client leaves or ``limit``."""
+        started = time.monotonic()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(10 ** 6))
+        self.end_headers()
+        try:
+            while time.monotonic() - started < limit:
+                self.wfile.write(b" ")
+                time.sleep(seconds)
+        except OSError:
+            pass  # the client has gone: what the fault waits for
+        self.close_connection = True
+        self.record(200, trickled_seconds=round(time.monotonic() - started, 2))
+
     def apply_fault(self, fault, answer):
         if fault.get("delay"):
             time.sleep(fault["delay"])
         if fault.get("drop"):
             return self.drop()
+        if fault.get("redirect"):
+            return self.send(fault.get("status", 307), {"message": "moved"}, {"Location": fault["redirect"]})
+        if fault.get("trickle"):
+            return self.trickle(fault["trickle"], fault.get("trickle_for", 120))
         if fault.get("malformed"):
             return self.send(200, raw=b'{"id": 1, "token": ')
         if fault.get("status"):
