@@ -125,7 +125,7 @@ def test_write_read_new_version_remove(aws):
 
     # Remove schedules the secret for deletion: reads no longer list it, restore-secret brings it back.
     run = aws.run([verb(STORE, "remove", scim_tokens_store_names=[
-        {"name": "okta", "key": "okta"}, {"name": "never stored", "key": "never-stored"}])])
+        {"name": "okta", "store_key": "okta"}, {"name": "never stored", "store_key": "never-stored"}])])
     assert run.rc == 0, run.output[-3000:]
     assert run.calls == ["DescribeSecret", "DeleteSecret", "DescribeSecret"]
     assert aws.moto.client().describe_secret(SecretId=aws.name("okta"))["DeletedDate"]

@@ -133,7 +133,7 @@ def test_write_read_new_version_remove(vault):
 
     # Remove soft-deletes the latest version: reads skip the secret, every version can still be recovered.
     run = vault.run([verb(STORE, "remove",
-                          scim_tokens_store_names=[{"name": "okta", "key": "okta"}])])
+                          scim_tokens_store_names=[{"name": "okta", "store_key": "okta"}])])
     assert run.rc == 0, run.output[-3000:]
     assert run.requests == [("delete", "secret/data/resolver-scim/%s/okta" % vault.org)]
     run = vault.run([verb(STORE, "read"), SHOW_RECORDS])
