@@ -178,6 +178,21 @@ def store_view(records, org_id):
     return view
 
 
+def foreign_records(records, keys, org_id):
+    """Why a store must not write the records ``keys`` (token keys) for org ``org_id``: a record it holds under one
+    of those keys belongs to another org (two inventories that give two orgs one host name share a path). The
+    same refusal as the file store's ``write_problems``, from the records a store's read returned."""
+    problems = []
+    for record in records or []:
+        if not isinstance(record, dict) or not isinstance(record.get("name"), str):
+            continue
+        owner = record.get("org_id")
+        if store_key(record["name"]) in keys and owner is not None and org_id is not None and owner != org_id:
+            problems.append("%s belongs to org %s, not to this org (%s): it is not overwritten. Give each org its "
+                            "own resolver_scim_org." % (record.get("source") or record["name"], owner, org_id))
+    return problems
+
+
 def _int_or_none(value):
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 

@@ -6,8 +6,11 @@ resolver_scim_exclusive, against real OpenBao and moto servers on loopback. The 
 (test_store_*.py) call the verbs by hand; these go through the role's own task files.
 """
 
+import json
+
 import pytest
 
+import org_inventory
 from test_role import actions, live_by_org, recap, summary
 from test_role_stores import ORG, AwsSecretsManager, HashiVault, assert_clean
 
@@ -23,26 +26,24 @@ HANDOVER_TASKS = """
 
 
 class VaultRecords(HashiVault):
-    def holds(self, name):
-        """Whether the latest version of the token's secret is there (remove.yml soft-deletes it)."""
+    def record(self, name, org=ORG):
+        """The token's stored record (value included), or None when its latest version is deleted or missing."""
         try:
-            self.stored(name)
-        except self.hvac_errors.InvalidPath:
-            return False
-        return True
-
-    @property
-    def hvac_errors(self):
-        return pytest.importorskip("hvac.exceptions")
+            return self.client.secrets.kv.v2.read_secret_version(
+                path="%s/%s/%s" % (self.prefix, org, name), mount_point="secret",
+                raise_on_deleted_version=True)["data"]["data"]
+        except pytest.importorskip("hvac.exceptions").InvalidPath:
+            return None
 
 
 class AwsRecords(AwsSecretsManager):
-    def holds(self, name):
-        """Whether the token's secret is there and not scheduled for deletion (remove.yml schedules it)."""
+    def record(self, name, org=ORG):
+        """The token's stored record (value included), or None when its secret is missing or scheduled for
+        deletion (what remove.yml does)."""
         try:
-            return "DeletedDate" not in self.client.describe_secret(SecretId="%s%s/%s" % (self.prefix, ORG, name))
-        except self.client.exceptions.ResourceNotFoundException:
-            return False
+            return json.loads(self.client.get_secret_value(SecretId="%s%s/%s" % (self.prefix, org, name))["SecretString"])
+        except (self.client.exceptions.ResourceNotFoundException, self.client.exceptions.InvalidRequestException):
+            return None
 
 
 @pytest.fixture(params=["hashi_vault", "aws_secretsmanager"])
@@ -79,23 +80,50 @@ def test_handover_absent_and_exclusive_removal_reach_the_store(ansible, emulator
     token_id, value, _previous = store.stored("idp")
     assert [token_id] == live["idp"] and emulator.scim_status(value) == 200
     assert (tmp_path / "idp" / "idp.token").read_text() == value
-    assert not store.holds("idp.pending")
+    assert store.record("idp.pending") is None
 
     # state: absent revokes the token and the store forgets it.
     rc, results, output = converge(ansible, store, tmp_path, declared(tmp_path, "entra-id", "idp", absent=["okta"]))
     assert rc == 0, output[-3000:]
     assert actions(results, ORG) == {"okta": "deleted"}, summary(results)
-    assert "okta" not in live_by_org(emulator)[1] and not store.holds("okta")
+    assert "okta" not in live_by_org(emulator)[1] and store.record("okta") is None
 
     # A token no longer declared, with resolver_scim_exclusive: revoked, and the store forgets it.
     tokens = declared(tmp_path, "idp")
     rc, results, output = converge(ansible, store, tmp_path, tokens, resolver_scim_exclusive=True)
     assert rc == 0, output[-3000:]
     assert actions(results, ORG) == {"entra-id": "deleted"}
-    assert live_by_org(emulator)[1] == {"idp": [token_id]} and not store.holds("entra-id")
-    assert store.holds("idp") and store.stored("idp")[0] == token_id
+    assert live_by_org(emulator)[1] == {"idp": [token_id]} and store.record("entra-id") is None
+    assert store.record("idp")["token_id"] == token_id
 
     emulator.clear_log()
     rc, _results, output = converge(ansible, store, tmp_path, tokens, resolver_scim_exclusive=True)
     assert rc == 0 and recap(output)[ORG]["changed"] == 0 and emulator.mutating() == [], output[-3000:]
+    assert_clean(ansible, emulator, store)
+
+
+def test_two_orgs_under_one_host_name_do_not_overwrite_each_other(ansible, emulator, store):
+    """Two inventories, each with a host `prod`, for two Resolver orgs: the second org's run finds the first org's
+    records where its own would go, and refuses before anything is issued."""
+    first, second = org_inventory.org_hosts(emulator.seed, emulator.url, 2).values()
+    inventories = [org_inventory.write_inventory(str(ansible.tmp_path / ("prod-%d" % n)), {"prod": host},
+                                                 dict(store.vars, resolver_timeout=5))
+                   for n, host in enumerate((first, second), 1)]
+    rc, _results, output = ansible.run_playbook("converge", inventories[0], env=store.env)
+    assert rc == 0, output[-3000:]
+    before = {name: store.record(name, org="prod") for name in ("okta", "entra-id")}
+    assert {record["org_id"] for record in before.values()} == {1}
+
+    emulator.clear_log()
+    rc, results, output = ansible.run_playbook("converge", inventories[1], verbosity=4, env=store.env)
+    assert rc != 0
+    message = " ".join(str(r["result"].get("msg")) for r in results if r["status"] == "failed")
+    for name in ("okta", "entra-id"):
+        assert "prod/%s" % name in message
+    assert "belongs to org 1, not to this org (2): it is not overwritten" in message
+    # Nothing was issued for the second org, and the first org's records and tokens are as they were.
+    assert emulator.mutating() == [] and 2 not in live_by_org(emulator)
+    assert {name: store.record(name, org="prod") for name in before} == before
+    for record in before.values():
+        assert emulator.scim_status(record["token"]) == 200
     assert_clean(ansible, emulator, store)

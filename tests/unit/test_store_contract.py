@@ -22,7 +22,7 @@ from ansible_collections.resolver.scim.plugins.module_utils.tokens import ScimTo
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ROLE = os.path.join(REPO, "roles", "scim_tokens")
-STORES = sorted(glob.glob(os.path.join(ROLE, "tasks", "store", "*"))) + [
+STORES = sorted(path for path in glob.glob(os.path.join(ROLE, "tasks", "store", "*")) if os.path.isdir(path)) + [
     os.path.join(REPO, "docs", "examples", "custom-store")]
 # The list inputs a verb loops over; the other inputs are strings.
 ITEM_INPUTS = ("scim_tokens_store_items", "scim_tokens_store_names")
