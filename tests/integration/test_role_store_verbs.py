@@ -16,6 +16,11 @@ from test_role_stores import ORG, AwsSecretsManager, HashiVault, assert_clean
 
 # handover_tasks that act as an identity provider: they keep the token they are given in a file of the test.
 HANDOVER_TASKS = """
+- name: Fail the handover when the test says so
+  ansible.builtin.fail:
+    msg: the identity provider is down
+  when: idp_down | default(false) | bool
+
 - name: Give the identity provider its token
   ansible.builtin.copy:
     dest: "{{ idp_inbox }}/{{ resolver_scim_handover.name }}.token"
@@ -57,6 +62,7 @@ def declared(tmp_path, *names, absent=()):
     tasks = tmp_path / "handover.yml"
     tasks.write_text(HANDOVER_TASKS)
     entries = {"okta": {"name": "okta", "email_domains": ["{{ scim_domain }}.com"]},
+               "idp.pending": {"name": "idp.pending", "email_domains": ["{{ scim_domain }}.com"]},
                "entra-id": {"name": "entra-id", "email_domains": ["{{ scim_domain }}-labs.com"]},
                "idp": {"name": "idp", "email_domains": ["{{ scim_domain }}.org"], "handover_tasks": str(tasks)}}
     for name in absent:
@@ -127,3 +133,50 @@ def test_two_orgs_under_one_host_name_do_not_overwrite_each_other(ansible, emula
     for record in before.values():
         assert emulator.scim_status(record["token"]) == 200
     assert_clean(ansible, emulator, store)
+
+
+def test_a_token_named_like_a_pending_record_survives_the_handovers_of_the_other(ansible, emulator, store, tmp_path):
+    """Token `idp` is handed over (a pending record while it is), token `idp.pending` is stored as usual: the
+    pending record's key is not the other token's, so four converges (create, two renewals, nothing to do) leave
+    both live and stored."""
+    names = ("idp", "idp.pending")
+    tokens = declared(tmp_path, *names)
+    for run, age in enumerate((None, 705, 705, None)):
+        if age:
+            emulator.age_tokens(age)
+        rc, results, output = converge(ansible, store, tmp_path, tokens)
+        assert rc == 0, output[-3000:]
+        live = live_by_org(emulator)[1]
+        for name in names:
+            record = store.record(name)
+            assert record["name"] == name and [record["token_id"]] == live[name], (run, name)
+            assert emulator.scim_status(record["token"]) == 200
+        assert (tmp_path / "idp" / "idp.token").read_text() == store.record("idp")["token"]
+        assert store.record("idp@pending") is None
+    assert actions(results, ORG) == {} and recap(output)[ORG]["changed"] == 0
+    assert_clean(ansible, emulator, store)
+
+
+def test_a_pending_record_under_the_old_key_is_handed_over_and_removed(ansible, emulator, tmp_path):
+    """A handover that an earlier version left pending under "<key>.pending" (the file store): the next converge
+    reads the value there, finishes the handover and removes the old record."""
+    directory = tmp_path / "store" / ORG
+    tokens = declared(tmp_path, "idp")
+    inbox = tmp_path / "idp"
+    inbox.mkdir()
+    inventory = ansible.inventory(orgs=1, group_vars={"resolver_scim_tokens": tokens, "idp_inbox": str(inbox)})
+    rc, _results, output = ansible.run_playbook("converge", inventory, extra_vars={"idp_down": True})
+    assert rc != 0 and "the identity provider is down" in output
+    (directory / "idp@pending.json").rename(directory / "idp.pending.json")
+    pending = json.loads((directory / "idp.pending.json").read_text())
+
+    rc, results, output = ansible.run_playbook("converge", inventory, verbosity=4)
+    assert rc == 0, output[-3000:]
+    assert actions(results, ORG) == {"idp": "handover"}
+    record = json.loads((directory / "idp.json").read_text())
+    assert record["token_id"] == record["idp_token_id"] == pending["token_id"] == live_by_org(emulator)[1]["idp"][0]
+    assert (inbox / "idp.token").read_text() == record["token"] == pending["token"]
+    assert sorted(path.name for path in directory.iterdir()) == ["idp.json"]
+
+    rc, _results, output = ansible.run_playbook("converge", inventory)
+    assert rc == 0 and recap(output)[ORG]["changed"] == 0, output[-3000:]

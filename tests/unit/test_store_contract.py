@@ -82,10 +82,15 @@ def sample_plan():
 def produced_fields(expression):
     """The fields of the items an expression of the role's task files gives, from the code that builds them."""
     plan = sample_plan()
+    issued = {"results": [{"item": {"name": "okta"}, "token": "value", "token_id": 7, "expires": None,
+                           "email_domains": ["acme.com"]}]}
     if "token_store_items(" in expression:
-        issued = {"results": [{"item": {"name": "okta"}, "token": "value", "token_id": 7, "expires": None,
-                               "email_domains": ["acme.com"]}]}
         items = org_plan.store_items(plan, issued, "acme", 1)
+    elif expression.strip() == "{{ scim_tokens_handover.pending_records }}":
+        stored = org_plan.store_view([{"name": "okta", "token_id": 7, "status": "pending",
+                                       "key": org_plan.legacy_pending_key("okta")}], 1)
+        handovers = org_plan.handover_items(plan, issued, stored, "https://scim", "acme", 1)
+        items = [record for handover in handovers for record in handover["pending_records"]]
     elif expression.strip().startswith("{{ scim_tokens_plan.actions"):
         selected = re.search(r"selectattr\('store', 'eq', '(\w+)'\)", expression).group(1)
         items = [action for action in plan["actions"] if action["store"] == selected]
