@@ -429,7 +429,7 @@ def handover_items(plan, issued, store, scim_url, org, org_id):
                 "to": handover["to"], "entra": handover.get("entra"), "tasks": handover.get("tasks"),
                 "scim_url": scim_url, "org": org, "org_id": org_id, "email_domains": entry["email_domains"],
                 "previous_idp_token_id": store["idp"].get(entry["name"])}
-        item.update(_pending_records(entry["name"], store))
+        item.update(pending_records_of(entry["name"], store))
         if handover["value_from"] == "issue":
             result = by_name.get(entry["name"]) or {}
             if result.get("failed") or not result.get("token") or store["pending"].get(entry["name"]) != result.get("token_id"):
@@ -441,7 +441,7 @@ def handover_items(plan, issued, store, scim_url, org, org_id):
     return items
 
 
-def _pending_records(name, store):
+def pending_records_of(name, store):
     """Where a handover reads a pending value (``value_key``) and which records it removes when it finished
     (``pending_records``, as remove.yml takes them): the pending record under its key and, read from and then
     removed, one that an earlier version left under the old key. The old key is removed only where the read found

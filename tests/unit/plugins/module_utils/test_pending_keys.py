@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.resolver.scim.plugins.module_utils.org_plan import (
-    _pending_records, legacy_pending_key, pending_key, store_key, store_view)
+    legacy_pending_key, pending_key, pending_records_of, store_key, store_view)
 from ansible_collections.resolver.scim.plugins.plugin_utils.file_store import read_records
 
 
@@ -27,7 +27,7 @@ def pending(key, token_id=7):
 
 
 def test_a_pending_record_under_the_old_key_is_handed_over_from_there_and_both_keys_are_removed():
-    found = _pending_records("X", store_view([pending("X.pending")], 1))
+    found = pending_records_of("X", store_view([pending("X.pending")], 1))
     assert found == {"value_key": "X.pending", "pending_records": [{"name": "X", "store_key": "X.pending"},
                                                                    {"name": "X", "store_key": "X@pending"}]}
 
@@ -36,23 +36,23 @@ def test_the_record_of_a_token_named_x_pending_is_never_removed_for_x():
     view = store_view([pending("X@pending"), {"name": "X.pending", "token_id": 9, "org_id": 1, "status": "current",
                                               "key": "X.pending"}], 1)
     assert view["pending"] == {"X": 7} and view["held"] == {"X.pending": 9}
-    assert _pending_records("X", view) == {"value_key": "X@pending",
+    assert pending_records_of("X", view) == {"value_key": "X@pending",
                                            "pending_records": [{"name": "X", "store_key": "X@pending"}]}
 
 
 def test_copies_under_the_old_and_the_new_key_that_agree_are_one_record():
     view = store_view([pending("X.pending"), pending("X@pending")], 1)
     assert view["pending"] == {"X": 7} and view["problems"] == []
-    assert _pending_records("X", view)["value_key"] == "X@pending"
+    assert pending_records_of("X", view)["value_key"] == "X@pending"
     assert store_view([pending("X.pending"), pending("X@pending", 8)], 1)["pending"] == {"X": None}
 
 
-def test_a_store_whose_read_gives_no_key_keeps_pending_records_under_the_new_key():
+def test_a_store_whose_read_gives_no_key_keepspending_records_of_under_the_new_key():
     view = store_view([{"name": "X", "token_id": 7, "status": "pending"}], 1)
-    assert _pending_records("X", view)["pending_records"] == [{"name": "X", "store_key": "X@pending"}]
+    assert pending_records_of("X", view)["pending_records"] == [{"name": "X", "store_key": "X@pending"}]
 
 
-def test_the_file_store_reads_pending_records_under_both_keys(tmp_path):
+def test_the_file_store_readspending_records_of_under_both_keys(tmp_path):
     for key, record in (("X.pending", pending(None)), ("Y@pending", dict(pending(None), name="Y")),
                         ("X.pending.pending", dict(pending(None), name="X.pending", status="current"))):
         (tmp_path / (key + ".json")).write_text(json.dumps(record))
