@@ -50,6 +50,11 @@ def token_store_items(plan, issued, org, org_id):
     return org_plan.store_items(plan, issued, org, org_id)
 
 
+def token_store_conflicts(store_records, keys, org_id):
+    """Why a store must not write these keys: records of another org under them (see org_plan.foreign_records)."""
+    return org_plan.foreign_records(store_records, set(keys or []), int(org_id))
+
+
 def token_handovers(plan, issued, store_records, scim_url, org, org_id):
     """The handovers to run after the store was read back (no values: see org_plan.handover_items)."""
     return org_plan.handover_items(plan, issued, _view(store_records), scim_url, org, org_id)
@@ -126,6 +131,7 @@ class FilterModule:  # pylint: disable=too-few-public-methods
             "store_key": org_plan.store_key,
             "token_outcome": token_outcome,
             "token_store_items": token_store_items,
+            "token_store_conflicts": token_store_conflicts,
             "token_handovers": token_handovers,
             "token_summary": token_summary,
             "token_drift_report": token_drift_report,

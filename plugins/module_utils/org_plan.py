@@ -51,6 +51,8 @@ PLAN_ENTRY_OPTIONS = dict(
 )
 # Longest store key: with ".json" it stays far below the 255 bytes every common file system allows.
 MAX_STORE_KEY = 100
+PENDING = "@pending"
+LEGACY_PENDING = ".pending"
 SUMMARY_WIDTH = 100
 
 
@@ -68,6 +70,17 @@ def store_key(name):
     if safe != name or len(safe) > MAX_STORE_KEY or HASHED_KEY.search(name):
         safe = safe[:MAX_STORE_KEY - 9] + "-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
     return safe
+
+
+def pending_key(name):
+    """The key of a token's pending handover record. No token's key contains "@" (store_key keeps letters, digits,
+    ".", "_" and "-"), so no token name can produce it; the ".pending" of earlier versions could ("X.pending")."""
+    return store_key(name) + PENDING
+
+
+def legacy_pending_key(name):
+    """Where earlier versions kept the pending record: read there, and removed once its handover finished."""
+    return store_key(name) + LEGACY_PENDING
 
 
 def validate_entries(entries, label="tokens"):
@@ -152,7 +165,7 @@ def store_view(records, org_id):
     hosts sharing a store key) or a second record of a name is reported and not used, so a stray copy can never
     make a run replace the token an identity provider is using.
     """
-    view = {"held": {}, "pending": {}, "idp": {}, "problems": []}
+    view = {"held": {}, "pending": {}, "idp": {}, "pending_keys": {}, "problems": []}
     by_slot = {}
     for record in records:
         if not isinstance(record, dict) or not isinstance(record.get("name"), str):
@@ -166,7 +179,8 @@ def store_view(records, org_id):
         slot = "pending" if record.get("status") == "pending" else "held"
         by_slot.setdefault((slot, record["name"]), []).append((record, source))
     for (slot, name), found in sorted(by_slot.items()):
-        if len(found) > 1:
+        # Copies that agree on the token are one record: a pending record under its old and its new key.
+        if len({_int_or_none(record.get("token_id")) for record, _source in found}) > 1:
             view["problems"].append("%s hold token %r more than once; none of them was used. Remove the copies."
                                     % (" and ".join(source for _record, source in found), name))
             view[slot][name] = None
@@ -175,7 +189,25 @@ def store_view(records, org_id):
         view[slot][name] = _int_or_none(record.get("token_id"))
         if slot == "held" and "idp_token_id" in record:
             view["idp"][name] = _int_or_none(record.get("idp_token_id"))
+        if slot == "pending":
+            # Where the store found them (a store whose read gives no key keeps them under the current key).
+            view["pending_keys"][name] = sorted({r.get("key") or pending_key(name) for r, _source in found})
     return view
+
+
+def foreign_records(records, keys, org_id):
+    """Why a store must not write the records ``keys`` (token keys) for org ``org_id``: a record it holds under one
+    of those keys belongs to another org (two inventories that give two orgs one host name share a path). The
+    same refusal as the file store's ``write_problems``, from the records a store's read returned."""
+    problems = []
+    for record in records or []:
+        if not isinstance(record, dict) or not isinstance(record.get("name"), str):
+            continue
+        owner = record.get("org_id")
+        if store_key(record["name"]) in keys and owner is not None and org_id is not None and owner != org_id:
+            problems.append("%s belongs to org %s, not to this org (%s): it is not overwritten. Give each org its "
+                            "own resolver_scim_org." % (record.get("source") or record["name"], owner, org_id))
+    return problems
 
 
 def _int_or_none(value):
@@ -376,7 +408,7 @@ def store_items(plan, issued, org, org_id):
         if result is None or result.get("failed") or not result.get("token"):
             continue
         pending = entry.get("handover") is not None
-        items.append({"name": entry["name"], "key": entry["store_key"] + (".pending" if pending else ""),
+        items.append({"name": entry["name"], "key": pending_key(entry["name"]) if pending else entry["store_key"],
                       "token": result["token"], "token_id": result["token_id"],
                       "email_domains": result.get("email_domains") or [], "expires": result.get("expires"),
                       "org": org, "org_id": org_id, "status": "pending" if pending else "current"})
@@ -397,6 +429,7 @@ def handover_items(plan, issued, store, scim_url, org, org_id):
                 "to": handover["to"], "entra": handover.get("entra"), "tasks": handover.get("tasks"),
                 "scim_url": scim_url, "org": org, "org_id": org_id, "email_domains": entry["email_domains"],
                 "previous_idp_token_id": store["idp"].get(entry["name"])}
+        item.update(pending_records_of(entry["name"], store))
         if handover["value_from"] == "issue":
             result = by_name.get(entry["name"]) or {}
             if result.get("failed") or not result.get("token") or store["pending"].get(entry["name"]) != result.get("token_id"):
@@ -406,6 +439,18 @@ def handover_items(plan, issued, store, scim_url, org, org_id):
             item.update(token_id=entry["current_token_id"], expires=entry["current_expires"])
         items.append(item)
     return items
+
+
+def pending_records_of(name, store):
+    """Where a handover reads a pending value (``value_key``) and which records it removes when it finished
+    (``pending_records``, as remove.yml takes them): the pending record under its key and, read from and then
+    removed, one that an earlier version left under the old key. The old key is removed only where the read found
+    this token's pending record: the same key may hold the record of a token named "<name>.pending"."""
+    found = store.get("pending_keys", {}).get(name) or []
+    keys = sorted(set(found) | {pending_key(name)})
+    legacy = [key for key in found if key == legacy_pending_key(name)]
+    return {"value_key": pending_key(name) if pending_key(name) in found or not legacy else legacy[0],
+            "pending_records": [{"name": name, "store_key": key} for key in keys]}
 
 
 def _failure(name, step, msg):

@@ -12,10 +12,9 @@ import json
 import os
 import stat
 
-from ansible_collections.resolver.scim.plugins.module_utils.org_plan import store_key
+from ansible_collections.resolver.scim.plugins.module_utils.org_plan import legacy_pending_key, pending_key, store_key
 
 RECORD_FIELDS = ("name", "token_id", "org_id", "org", "email_domains", "expires", "status", "idp_token_id")
-PENDING = ".pending"
 
 
 class StoreError(Exception):
@@ -90,13 +89,15 @@ def read_records(directory):
             problems.append("%s is not a regular file; it was ignored." % path)
             continue
         data = _load(path)
-        key = store_key(data["name"]) + (PENDING if data.get("status") == "pending" else "")
-        if entry != key + ".json":
+        name = data["name"]
+        # A pending record of an earlier version is read under its old key until its handover removes it.
+        keys = [pending_key(name), legacy_pending_key(name)] if data.get("status") == "pending" else [store_key(name)]
+        if entry[:-len(".json")] not in keys:
             problems.append("%s holds token %r but is not its record (%s.json); it was ignored. Remove the copy."
-                            % (path, data["name"], store_key(data["name"])))
+                            % (path, name, keys[0]))
             continue
         record = dict((field, data.get(field)) for field in RECORD_FIELDS if field in data or field != "idp_token_id")
-        record["source"] = path
+        record.update(source=path, key=entry[:-len(".json")])
         records.append(record)
     return records, problems
 

@@ -65,7 +65,7 @@ def test_handover_lifecycle(ansible, emulator, tmp_path):
     assert held["entra"]["idp_token_id"] == held["entra"]["token_id"] and held["entra"]["status"] == "current"
     notice = (inbox / "org1-acme-okta.txt").read_text()
     assert "SCIM token %s" % held["okta"]["token_id"] in notice and held["okta"]["token"] not in notice
-    assert not [p for p in os.listdir(os.path.join(store, "org1-acme")) if ".pending" in p]
+    assert not [p for p in os.listdir(os.path.join(store, "org1-acme")) if "pending" in p]
 
     # second run: nothing to do, not one request to Graph
     emulator.clear_log()
@@ -117,7 +117,7 @@ def test_a_failed_test_in_entra_keeps_everything_working_and_the_next_run_resume
     assert "entra (entra validate_new)" in output
     live = live_by_org(emulator)[1]["entra"]
     assert len(live) == 2
-    pending = json.loads(open(os.path.join(store, "org1-acme", "entra.pending.json")).read())
+    pending = json.loads(open(os.path.join(store, "org1-acme", "entra@pending.json")).read())
     assert pending["token_id"] == max(live) and pending["status"] == "pending"
 
     # the next run resumes that handover: no new token, Entra ID switched, the old token revoked

@@ -107,10 +107,10 @@ def test_write_read_new_version_remove(aws):
     assert aws.records(run.results) == [
         {"name": "Entra ID", "token_id": 102, "org_id": 1, "email_domains": ["acme.com"],
          "expires": "2028-06-01T00:00:00Z", "status": "pending", "idp_token_id": 102,
-         "source": "aws secretsmanager %s (us-east-1)" % aws.name("entra-id")},
+         "source": "aws secretsmanager %s (us-east-1)" % aws.name("entra-id"), "key": "entra-id"},
         {"name": "okta", "token_id": 101, "org_id": 1, "email_domains": ["acme.com"],
          "expires": "2028-06-01T00:00:00Z", "status": "current",
-         "source": "aws secretsmanager %s (us-east-1)" % aws.name("okta")}]
+         "source": "aws secretsmanager %s (us-east-1)" % aws.name("okta"), "key": "okta"}]
     # One ListSecrets, one GetSecretValue per secret under the org: two tokens and the write-check marker.
     assert run.calls == ["ListSecrets"] + ["GetSecretValue"] * 3
 
@@ -125,7 +125,7 @@ def test_write_read_new_version_remove(aws):
 
     # Remove schedules the secret for deletion: reads no longer list it, restore-secret brings it back.
     run = aws.run([verb(STORE, "remove", scim_tokens_store_names=[
-        {"name": "okta", "key": "okta"}, {"name": "never stored", "key": "never-stored"}])])
+        {"name": "okta", "store_key": "okta"}, {"name": "never stored", "store_key": "never-stored"}])])
     assert run.rc == 0, run.output[-3000:]
     assert run.calls == ["DescribeSecret", "DeleteSecret", "DescribeSecret"]
     assert aws.moto.client().describe_secret(SecretId=aws.name("okta"))["DeletedDate"]

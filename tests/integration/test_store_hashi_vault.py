@@ -116,9 +116,9 @@ def test_write_read_new_version_remove(vault):
     assert vault.records(run.results) == [
         {"name": "Entra ID", "token_id": 102, "org_id": 1, "email_domains": ["acme.com"],
          "expires": "2028-06-01T00:00:00Z", "status": "pending", "idp_token_id": 102,
-         "source": "vault kv2 " + vault.path("entra-id")},
+         "source": "vault kv2 " + vault.path("entra-id"), "key": "entra-id"},
         {"name": "okta", "token_id": 101, "org_id": 1, "email_domains": ["acme.com"],
-         "expires": "2028-06-01T00:00:00Z", "status": "current", "source": "vault kv2 " + vault.path("okta")}]
+         "expires": "2028-06-01T00:00:00Z", "status": "current", "source": "vault kv2 " + vault.path("okta"), "key": "okta"}]
     # One LIST, then per secret one metadata read and one data read.
     assert sorted(operation for operation, path in run.requests) == ["list", "read", "read", "read", "read"]
 
@@ -133,7 +133,7 @@ def test_write_read_new_version_remove(vault):
 
     # Remove soft-deletes the latest version: reads skip the secret, every version can still be recovered.
     run = vault.run([verb(STORE, "remove",
-                          scim_tokens_store_names=[{"name": "okta", "key": "okta"}])])
+                          scim_tokens_store_names=[{"name": "okta", "store_key": "okta"}])])
     assert run.rc == 0, run.output[-3000:]
     assert run.requests == [("delete", "secret/data/resolver-scim/%s/okta" % vault.org)]
     run = vault.run([verb(STORE, "read"), SHOW_RECORDS])
