@@ -128,7 +128,7 @@ options:
     default: false
   idp_check:
     description:
-      - Test what each Entra ID enterprise app holds: for every live token that O(store_records) records as handed
+      - Test what each Entra ID enterprise app holds. For every live token that O(store_records) records as handed
         to an app (C(idp_token_id) and C(idp_target) of the record), run Entra ID's C(validateCredentials) with the
         saved credentials, through Microsoft Graph with O(entra_connection). An app that cannot provision with what
         it holds is drift C(idp_cannot_provision), and its entry is planned for action C(handover) (the live token is
@@ -145,6 +145,36 @@ options:
       - Used by O(idp_check); its C(tenant_id) also completes the target an Entra ID entry is planned for
         (C(entra:<tenant_id>/<service_principal_id>)), so that a changed target is drift C(idp_target_changed).
     type: dict
+    suboptions:
+      tenant_id:
+        description: As O(resolver.scim.entra_provisioning#module:tenant_id) (also C(AZURE_TENANT_ID), C(AZURE_TENANT)).
+        type: str
+      client_id:
+        description: As O(resolver.scim.entra_provisioning#module:client_id) (also C(AZURE_CLIENT_ID)).
+        type: str
+      client_secret:
+        description: As O(resolver.scim.entra_provisioning#module:client_secret) (also C(AZURE_CLIENT_SECRET),
+          C(AZURE_SECRET)).
+        type: str
+      authority_url:
+        description: As O(resolver.scim.entra_provisioning#module:authority_url).
+        type: str
+        default: https://login.microsoftonline.com
+      graph_url:
+        description: As O(resolver.scim.entra_provisioning#module:graph_url).
+        type: str
+        default: https://graph.microsoft.com
+      validate_certs:
+        description: As O(resolver.scim.entra_provisioning#module:validate_certs).
+        type: bool
+        default: true
+      ca_path:
+        description: As O(resolver.scim.entra_provisioning#module:ca_path).
+        type: path
+      timeout:
+        description: As O(resolver.scim.entra_provisioning#module:timeout).
+        type: int
+        default: 30
   label:
     description:
       - How error messages name O(tokens), and with what comes before C(tokens) in it, the other options. Meant for

@@ -29,6 +29,8 @@ Test-only control routes (not logged):
   GET  /_emulator/entra/jobs/{job}               a job with its status and how often it was started
   POST /_emulator/entra/jobs/{job} {"status"}    set a job's status (Active, Paused, Quarantine, NotRun)
   POST /_emulator/entra/service_principals/{sp}/secrets {"BaseAddress", "SecretToken"}  plant saved credentials
+  POST /_emulator/entra/service_principals {"name"}   add a service principal with one Active SCIM job (for tests
+                                                 that give each org its own app)
   POST /_emulator/entra/service_principals/{sp}/put_fault {"lose": n, "lag_reads": m}   the next n PUTs of its
                                                  secrets answer 204 and change nothing (a lost write); with m, each
                                                  later PUT shows only after m reads of the saved credentials
@@ -141,14 +143,17 @@ class EntraState:
                                         "client_secret": self.resolver._secret("cs~")}  # pylint: disable=W0212
             owner = next(a["client_id"] for a in self.apps.values() if a["name"] == "owner")
             for name, jobs in SEED_SERVICE_PRINCIPALS.items():
-                sp_id = str(uuid.uuid4())
-                self.service_principals[sp_id] = {"id": sp_id, "displayName": name, "secrets": {}, "history": [],
-                                                  "owners": [owner] if name == "resolver" else [],
-                                                  "put_fault": {}, "lagging": None}
-                for template, status in jobs:
-                    job_id = "%s.%s.%s" % (template, uuid.uuid4().hex, uuid.uuid4().hex)
-                    self.jobs[job_id] = {"id": job_id, "sp": sp_id, "templateId": template, "status": status,
-                                         "starts": 0}
+                self.add_service_principal(name, jobs, [owner] if name == "resolver" else [])
+
+    def add_service_principal(self, name, jobs, owners=()):
+        """A service principal with jobs [(templateId, status)]; its id (called with the lock held)."""
+        sp_id = str(uuid.uuid4())
+        self.service_principals[sp_id] = {"id": sp_id, "displayName": name, "secrets": {}, "history": [],
+                                          "owners": list(owners), "put_fault": {}, "lagging": None}
+        for template, status in jobs:
+            job_id = "%s.%s.%s" % (template, uuid.uuid4().hex, uuid.uuid4().hex)
+            self.jobs[job_id] = {"id": job_id, "sp": sp_id, "templateId": template, "status": status, "starts": 0}
+        return sp_id
 
     def seed_info(self):
         with self.lock:
@@ -412,6 +417,9 @@ class EntraState:
         """Answer /_emulator/entra/{path}; (status, body)."""
         if path == "seed":
             return self.seed_info()
+        if path == "service_principals" and method == "POST":
+            with self.lock:
+                return {"id": self.add_service_principal(str(body.get("name") or "app"), [("scim", "Active")])}
         match = re.match(r"^jobs/([^/]+)$", path)
         if match:
             with self.lock:
