@@ -36,7 +36,6 @@ def test_a_token_changed_in_entra_behind_our_back_is_found_and_repaired(ansible,
     rc, _results, output = ansible.run_playbook("converge", inventory)
     assert rc == 0, output[-3000:]
     held = records(store)["org1-acme"]["entra"]
-    assert held["idp_target"].endswith("/" + sp["id"]) and held["idp_job_id"]
 
     # a run with nothing to change: the IdP check costs two Graph requests, the plan its three Resolver reads
     emulator.clear_log()
@@ -79,6 +78,7 @@ def test_a_token_changed_in_entra_behind_our_back_is_found_and_repaired(ansible,
     assert idp(emulator, sp)["can_provision"] is True and idp(emulator, sp)["token_id"] == held["token_id"]
     rc, _results, output = ansible.run_playbook("drift_check", inventory, check=True)
     assert rc == 0, output[-3000:]
+    assert held["idp_target"].endswith("/" + sp["id"]) and held["idp_job_id"]
     assert_no_secret(ansible, emulator)
 
 
