@@ -30,7 +30,7 @@ from ansible_collections.resolver.scim.plugins.module_utils.client import (
     parse_retry_after,
 )
 from ansible_collections.resolver.scim.plugins.module_utils.module import env_fallback
-from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError
+from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError, ResolverError
 
 DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
 DEFAULT_GRAPH = "https://graph.microsoft.com"
@@ -63,18 +63,13 @@ ENTRA_ARGUMENT_SPEC = dict(
 )
 
 
-class EntraError(Exception):
+class EntraError(ResolverError):
     """An expected failure of one step, with a message that is safe to show (redacted)."""
 
     def __init__(self, message, status=None, code=None, detail=None):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+        super().__init__(message, status)
         self.code = code
         self.detail = detail  # the service's own message (redacted)
-
-    def __str__(self):
-        return self.message
 
 
 class CredentialsRejected(EntraError):
@@ -178,6 +173,13 @@ class GraphClient:
             requests.packages.urllib3.disable_warnings()  # pylint: disable=no-member
 
     # ----- secrets -----------------------------------------------------------------------------------
+
+    @property
+    def secrets(self):
+        return list(self._secrets)
+
+    def close(self):
+        self.session.close()
 
     def add_secret(self, value):
         """Redact ``value`` (the SCIM token handed to Entra) from every text this client produces."""

@@ -82,8 +82,10 @@ def build_api(module):
     return ResolverApi(client, email_domains_format=params["email_domains_format"])
 
 
-def run_module(module, run):
-    """Call ``run(module, api) -> (changed, result, diff)`` and exit; every failure becomes a clean fail_json.
+def run_module(module, run, connect=build_api):
+    """Call ``run(module, connect(module)) -> (changed, result, diff)`` and exit; every failure becomes a clean
+    fail_json. ``connect`` checks the connection options and returns the service's API object (Resolver's by
+    default; entra_provisioning gives its Graph client), which knows the ``secrets`` it sent or received.
 
     An unexpected exception is reported too. Every traceback passed on (shown with ANSIBLE_DISPLAY_TRACEBACK or
     -vvv) has every known secret redacted: left to itself, ansible-core would format the exception chain, whose
@@ -94,11 +96,11 @@ def run_module(module, run):
     api = None
 
     def fail(msg, **result):
-        secrets = set(module.no_log_values) | set(api.client.secrets if api else ())
+        secrets = set(module.no_log_values) | set(api.secrets if api else ())
         module.fail_json(msg=redact(msg, secrets), exception=redact(traceback.format_exc(), secrets), **result)
 
     try:
-        api = build_api(module)
+        api = connect(module)
         changed, result, diff = run(module, api)
     except ResolverError as exc:
         # Some failures still carry facts the user must get (a new token that failed verification).

@@ -212,12 +212,10 @@ validation_error:
            "message": "You appear to have entered invalid credentials."}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.resolver.scim.plugins.module_utils.entra import (
     ENTRA_ARGUMENT_SPEC,
-    HAS_REQUESTS,
-    REQUESTS_IMPORT_ERROR,
     STARTABLE_STATUSES,
     CredentialsRejected,
     EntraError,
@@ -227,7 +225,11 @@ from ansible_collections.resolver.scim.plugins.module_utils.entra import (
     check_object_id,
     find_scim_job,
 )
+from ansible_collections.resolver.scim.plugins.module_utils.module import run_module
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import InputError, fingerprint
+
+# The in-process harness (plugins/plugin_utils/in_process.py) and main() build the module from these.
+CONNECTION_SPEC = ENTRA_ARGUMENT_SPEC
 
 ARGUMENT_SPEC = dict(
     service_principal_id=dict(type="str", required=True),
@@ -239,6 +241,7 @@ ARGUMENT_SPEC = dict(
     validate=dict(type="bool", default=True),
     start_job=dict(type="str", choices=["if_paused", "never"], default="if_paused"),
 )
+MODULE_RULES = dict(supports_check_mode=True)
 NOT_READ = "(not readable: Graph never returns saved credentials)"
 
 
@@ -319,7 +322,7 @@ def maybe_start(module, client, params, result):
     return True
 
 
-def run(module, client, result):
+def hand_over(module, client, result):
     """Carry out ``state``; ``result`` fills in as steps complete, so that a failure reports them too."""
     params = module.params
     present = params["state"] == "present"
@@ -361,34 +364,36 @@ def diff_of(result, started):
     return {"before": before, "after": after}
 
 
-def main():
-    spec = dict(ENTRA_ARGUMENT_SPEC)
-    spec.update(ARGUMENT_SPEC)
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+def connect(module):
+    """Check every option, then the Graph client (no request yet)."""
+    params = module.params
+    check_params(params)
+    client = build_client(params)
+    client.add_secret(params["secret_token"])
+    if not params["validate_certs"]:
+        module.warn("validate_certs is false: the certificates of Entra ID and Graph are not checked, so anyone on "
+                    "the network path could read the client secret and the SCIM token.")
+    return client
+
+
+def run(module, client):
     params = module.params
     present = params["state"] == "present"
     result = {"service_principal_id": params["service_principal_id"], "job_id": params["job_id"], "job_status": None,
               "base_address": params["tenant_url"] if present else None,
               "token_fingerprint": fingerprint(params["secret_token"]) if present and params["secret_token"] else None,
               "token_id": params["token_id"], "credentials_set": False, "validated": None, "job_started": False}
-    client = None
     try:
-        check_params(params)
-        client = build_client(params)
-        client.add_secret(params["secret_token"])
-        if not params["validate_certs"]:
-            module.warn("validate_certs is false: the certificates of Entra ID and Graph are not checked, so anyone on "
-                        "the network path could read the client secret and the SCIM token.")
-        changed, diff = run(module, client, result)
-    except InputError as exc:
-        module.fail_json(msg=str(exc), **result)
+        changed, diff = hand_over(module, client, result)
     except EntraError as exc:
-        module.fail_json(msg=client.redact(exc.message), changed=result["credentials_set"] or result["job_started"],
-                         **result)
-    result["diff"] = diff
-    module.exit_json(changed=changed, **result)
+        # What the run did before it failed is reported with the failure (run_module passes exc.result on).
+        exc.result = dict(result, changed=result["credentials_set"] or result["job_started"])
+        raise
+    return changed, result, diff
+
+
+def main():
+    run_module(AnsibleModule(argument_spec=dict(CONNECTION_SPEC, **ARGUMENT_SPEC), **MODULE_RULES), run, connect)
 
 
 if __name__ == "__main__":
