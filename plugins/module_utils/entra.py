@@ -30,7 +30,14 @@ from ansible_collections.resolver.scim.plugins.module_utils.client import (
     parse_retry_after,
 )
 from ansible_collections.resolver.scim.plugins.module_utils.module import env_fallback
-from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError, ResolverError
+from ansible_collections.resolver.scim.plugins.module_utils.errors import (
+    HOST_LIKE,
+    NOT_SHOWN,
+    PATH_LIKE,
+    InputError,
+    ResolverError,
+    quoted,
+)
 
 DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
 DEFAULT_GRAPH = "https://graph.microsoft.com"
@@ -80,10 +87,11 @@ def check_endpoint(url, option, example):
     """Refuse an endpoint URL that cannot work or would send a secret in clear; return it without a trailing /."""
     parts = urlsplit(url or "")
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InputError("%s %r is not an http(s) URL; give the scheme and host, for example %s." % (option, url, example))
+        raise InputError("%s %s is not an http(s) URL; give the scheme and host, for example %s."
+                         % (option, quoted(url, HOST_LIKE), example))
     if parts.username or parts.password or parts.query or parts.fragment:
-        raise InputError("%s %r must be a plain base URL, without credentials, query or fragment; for example %s."
-                         % (option, url, example))
+        raise InputError("%s must be a plain base URL, without credentials, query or fragment (%s); for example %s."
+                         % (option, NOT_SHOWN, example))
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise InputError("%s %r uses plain http:// to a non-loopback host, so secrets would travel unencrypted; use "
                          "https:// (plain http is accepted only for loopback test stand-ins)." % (option, url))
@@ -98,11 +106,11 @@ def check_connection(params):
             raise InputError("%s is required: set the %s option or the %s environment variable (the app registration "
                              "that may manage the enterprise app's provisioning)." % (option, option, variables))
     if not _TENANT.match(params["tenant_id"]):
-        raise InputError("tenant_id %r is not a tenant: give the Directory (tenant) ID, a GUID, or a verified domain "
-                         "such as contoso.onmicrosoft.com." % params["tenant_id"])
+        raise InputError("tenant_id is not a tenant (%s): give the Directory (tenant) ID, a GUID, or a verified "
+                         "domain such as contoso.onmicrosoft.com." % NOT_SHOWN)
     if not _GUID.match(params["client_id"]):
-        raise InputError("client_id %r is not an Application (client) ID: give the GUID shown on the app "
-                         "registration's Overview page." % params["client_id"])
+        raise InputError("client_id is not an Application (client) ID (%s): give the GUID shown on the app "
+                         "registration's Overview page." % NOT_SHOWN)
     authority = check_endpoint(params["authority_url"], "authority_url", DEFAULT_AUTHORITY)
     if "/oauth2" in authority or authority.lower().endswith("/" + params["tenant_id"].lower()):
         raise InputError("authority_url %r must be the authority host only, for example %s; the tenant and the "
@@ -114,20 +122,21 @@ def check_connection(params):
     if params["timeout"] is not None and params["timeout"] <= 0:
         raise InputError("timeout must be a positive number of seconds; got %s." % params["timeout"])
     if params["ca_path"] and not os.path.isfile(params["ca_path"]):
-        raise InputError("ca_path %r does not exist or is not a file; give a PEM CA bundle." % params["ca_path"])
+        raise InputError("ca_path %s does not exist or is not a file; give a PEM CA bundle."
+                         % quoted(params["ca_path"], PATH_LIKE))
     return authority, graph
 
 
 def check_object_id(value, option, what):
     if not value or not _GUID.match(value):
-        raise InputError("%s %r is not an object ID: give the GUID of %s." % (option, value, what))
+        raise InputError("%s is not an object ID (%s): give the GUID of %s." % (option, NOT_SHOWN, what))
     return value
 
 
 def check_job_id(value):
     if value is not None and not _JOB_ID.match(value):
-        raise InputError("job_id %r is not a synchronization job id (such as scim.0a1b...): leave it out to find the "
-                         "SCIM job of the service principal." % value)
+        raise InputError("job_id is not a synchronization job id such as scim.0a1b... (%s): leave it out to find the "
+                         "SCIM job of the service principal." % NOT_SHOWN)
     return value
 
 

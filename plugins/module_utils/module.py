@@ -16,7 +16,7 @@ from ansible_collections.resolver.scim.plugins.module_utils.client import (
     ResolverClient,
     redact,
 )
-from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError, ResolverError
+from ansible_collections.resolver.scim.plugins.module_utils.errors import PATH_LIKE, InputError, ResolverError, quoted
 
 
 def env_fallback(*names, environ=None):
@@ -61,7 +61,8 @@ def build_api(module):
         raise InputError("timeout must be a positive number of seconds; got %s." % params["timeout"])
     if params["ca_path"]:
         if not os.path.isfile(params["ca_path"]):
-            raise InputError("ca_path %r does not exist or is not a file; give a PEM CA bundle." % params["ca_path"])
+            raise InputError("ca_path %s does not exist or is not a file; give a PEM CA bundle."
+                             % quoted(params["ca_path"], PATH_LIKE))
     if not params["validate_certs"]:
         module.warn("validate_certs is false: the Resolver server certificate is not checked, so anyone on the "
                     "network path could read the credentials and tokens. Prefer ca_path with your CA bundle.")

@@ -280,13 +280,14 @@ BAD_INPUTS = [
     # (case, task arguments changed, connection changed (None removes), what the message must say)
     ("no tenant", {}, {"tenant_id": None}, "tenant_id is required: set the tenant_id option or the AZURE_TENANT_ID or "
                                            "AZURE_TENANT environment variable"),
-    ("tenant with a slash", {}, {"tenant_id": "contoso/x"}, "tenant_id 'contoso/x' is not a tenant"),
-    ("client id not a GUID", {}, {"client_id": "my-app"}, "client_id 'my-app' is not an Application (client) ID"),
+    ("tenant with a slash", {}, {"tenant_id": "contoso/x"}, "tenant_id is not a tenant (its value is not shown"),
+    ("client id not a GUID", {}, {"client_id": "my-app"}, "client_id is not an Application (client) ID (its value is not shown"),
     ("no client secret", {}, {"client_secret": None}, "client_secret is required: set the client_secret option or "
                                                       "the AZURE_CLIENT_SECRET or AZURE_SECRET environment variable"),
     ("service principal not a GUID", {"service_principal_id": "resolver"}, {},
-     "service_principal_id 'resolver' is not an object ID: give the GUID of the enterprise application"),
-    ("job id with a slash", {"job_id": "scim/../x"}, {}, "job_id 'scim/../x' is not a synchronization job id"),
+     "service_principal_id is not an object ID (its value is not shown, in case it is a secret given to the wrong "
+     "option): give the GUID of the enterprise application"),
+    ("job id with a slash", {"job_id": "scim/../x"}, {}, "job_id is not a synchronization job id such as scim.0a1b... (its value is not shown"),
     ("no tenant_url", {"tenant_url": None}, {}, "tenant_url is required with state=present"),
     ("tenant_url without scheme", {"tenant_url": "acme.resolver.com/scim/"}, {},
      "tenant_url 'acme.resolver.com/scim/' is not an http(s) URL"),

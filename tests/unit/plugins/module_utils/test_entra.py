@@ -186,7 +186,7 @@ def test_every_secret_is_redacted_from_what_a_service_echoes(emulator):
 
 @pytest.mark.parametrize("changes, expected", [
     ({"tenant_id": ""}, "tenant_id is required"),
-    ({"client_id": "not-a-guid"}, "client_id 'not-a-guid' is not an Application (client) ID"),
+    ({"client_id": "not-a-guid"}, "client_id is not an Application (client) ID (its value is not shown"),
     ({"authority_url": "ftp://login.microsoftonline.com"}, "authority_url 'ftp://login.microsoftonline.com' is not"),
     ({"authority_url": "https://login.microsoftonline.com/common/oauth2/v2.0/token"}, "must be the authority host"),
     ({"graph_url": "https://graph.microsoft.com/beta"}, "must be the Graph root without a version"),
