@@ -3,10 +3,10 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Microsoft Entra ID provisioning credentials through Microsoft Graph v1.0.
 
-A client-credentials token from ``{authority_url}/{tenant_id}/oauth2/v2.0/token`` (a form POST with requests,
-not msal: see docs/api-assumptions.md), then the synchronization API of one service principal: its jobs, its
-secrets (BaseAddress and SecretToken), validateCredentials and start. Every text this module shows is redacted
-of the client secret, the access token and the SCIM token.
+An access token through msal (entra_signin.py: client secret, certificate, workload identity federation or managed
+identity; docs/entra-id.md), then the synchronization API of one service principal: its jobs, its secrets
+(BaseAddress and SecretToken), validateCredentials and start. Every text this module shows is redacted of every
+credential, assertion, access token and the SCIM token.
 """
 
 import os
@@ -28,6 +28,12 @@ from ansible_collections.resolver.scim.plugins.module_utils.client import (
     describe_network_error,
     is_loopback,
     parse_retry_after,
+)
+from ansible_collections.resolver.scim.plugins.module_utils.entra_signin import (
+    MANAGED_IDENTITY,
+    SIGN_IN_ARGUMENT_SPEC,
+    MsalTransport,
+    SignIn,
 )
 from ansible_collections.resolver.scim.plugins.module_utils.module import env_fallback
 from ansible_collections.resolver.scim.plugins.module_utils.errors import (
@@ -56,13 +62,15 @@ _TENANT = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 _JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 # The connection options of group/resolver.scim.entra; documented in plugins/doc_fragments/entra.py.
-# Environment names as Azure tools (AZURE_TENANT_ID, AZURE_CLIENT_SECRET) and AWX's "Microsoft Azure Resource
-# Manager" credential (AZURE_TENANT, AZURE_SECRET) set them; an empty variable counts as unset.
+# Environment names as Azure tools (AZURE_TENANT_ID, AZURE_CLIENT_SECRET, AZURE_AUTHORITY_HOST) and AWX's
+# "Microsoft Azure Resource Manager" credential (AZURE_TENANT, AZURE_SECRET) set them; an empty variable counts as
+# unset.
 ENTRA_ARGUMENT_SPEC = dict(
+    SIGN_IN_ARGUMENT_SPEC,
     tenant_id=dict(type="str", fallback=(env_fallback, ["AZURE_TENANT_ID", "AZURE_TENANT"])),
     client_id=dict(type="str", fallback=(env_fallback, ["AZURE_CLIENT_ID"])),
     client_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["AZURE_CLIENT_SECRET", "AZURE_SECRET"])),
-    authority_url=dict(type="str", default=DEFAULT_AUTHORITY),
+    authority_url=dict(type="str", default=DEFAULT_AUTHORITY, fallback=(env_fallback, ["AZURE_AUTHORITY_HOST"])),
     graph_url=dict(type="str", default=DEFAULT_GRAPH),
     validate_certs=dict(type="bool", default=True),
     ca_path=dict(type="path"),
@@ -100,19 +108,22 @@ def check_endpoint(url, option, example):
 
 def check_connection(params):
     """The connection options, checked before any request."""
-    for option, variables in (("tenant_id", "AZURE_TENANT_ID or AZURE_TENANT"), ("client_id", "AZURE_CLIENT_ID"),
-                              ("client_secret", "AZURE_CLIENT_SECRET or AZURE_SECRET")):
-        if not params[option]:
+    managed_identity = params.get("managed_identity")
+    for option, variables in (("tenant_id", "AZURE_TENANT_ID or AZURE_TENANT"), ("client_id", "AZURE_CLIENT_ID")):
+        if not params[option] and not managed_identity:
             raise InputError("%s is required: set the %s option or the %s environment variable (the app registration "
                              "that may manage the enterprise app's provisioning)." % (option, option, variables))
-    if not _TENANT.match(params["tenant_id"]):
+    if params["tenant_id"] and not _TENANT.match(params["tenant_id"]):
         raise InputError("tenant_id is not a tenant (%s): give the Directory (tenant) ID, a GUID, or a verified "
                          "domain such as contoso.onmicrosoft.com." % NOT_SHOWN)
-    if not _GUID.match(params["client_id"]):
+    if params["client_id"] and not _GUID.match(params["client_id"]):
         raise InputError("client_id is not an Application (client) ID (%s): give the GUID shown on the app "
                          "registration's Overview page." % NOT_SHOWN)
     authority = check_endpoint(params["authority_url"], "authority_url", DEFAULT_AUTHORITY)
-    if "/oauth2" in authority or authority.lower().endswith("/" + params["tenant_id"].lower()):
+    if not authority.startswith("https://") and not managed_identity:
+        raise InputError("authority_url %s must be https:// (msal signs in over https only)."
+                         % quoted(params["authority_url"], HOST_LIKE))
+    if "/oauth2" in authority or (params["tenant_id"] and authority.lower().endswith("/" + params["tenant_id"].lower())):
         raise InputError("authority_url %r must be the authority host only, for example %s; the tenant and the "
                          "token path are added from tenant_id." % (params["authority_url"], DEFAULT_AUTHORITY))
     graph = check_endpoint(params["graph_url"], "graph_url", DEFAULT_GRAPH)
@@ -144,32 +155,48 @@ def _first_line(text, limit=300):
     return (text or "").strip().splitlines()[0][:limit] if (text or "").strip() else ""
 
 
-def _aadsts_hint(code):
+def _aadsts_hint(code, way):
+    if way == MANAGED_IDENTITY:
+        return ("Check that the Azure resource that runs this has a managed identity: the system-assigned one turned "
+                "on, or the user-assigned one whose client_id is given assigned to it. managed_identity works only on "
+                "Azure compute.")
     if code in ("7000215", "7000222", "7000216"):
         return ("Check client_secret (or AZURE_CLIENT_SECRET / AZURE_SECRET): use the secret's Value, not its Secret "
                 "ID, and check that it has not expired.")
+    if code in ("700027",):
+        return ("Check the certificate: it must be one of the app registration's certificates (Certificates & "
+                "secrets, same thumbprint), the private key must be that certificate's, and it must not have "
+                "expired; upload the renewed certificate.")
+    if code in ("700024",):
+        return "Check the clock of the host that signs in: the assertion's time window did not match Entra ID's."
+    if code in ("70021", "700211", "700213"):
+        return ("Check the app registration's federated credentials (Certificates & secrets > Federated "
+                "credentials): one must trust exactly the token's issuer and subject, with audience "
+                "api://AzureADTokenExchange.")
     if code in ("700016",):
         return "Check client_id (or AZURE_CLIENT_ID) and that the app is registered in tenant_id's tenant."
     if code in ("90002", "900023", "90013"):
         return "Check tenant_id (or AZURE_TENANT_ID / AZURE_TENANT) and that authority_url is the tenant's cloud."
     if code in ("500011", "1002012", "70011"):
         return "Check graph_url: the token is requested for {graph_url}/.default."
-    return "Check tenant_id, client_id, client_secret and authority_url."
+    return "Check tenant_id, client_id, the %s and authority_url." % way
 
 
 class GraphClient:
     """One keep-alive HTTP session to Entra ID's token endpoint and Microsoft Graph, for one app registration."""
 
-    def __init__(self, tenant_id, client_id, client_secret, authority_url=DEFAULT_AUTHORITY, graph_url=DEFAULT_GRAPH,
-                 validate_certs=True, ca_path=None, timeout=30, retry_policy=None, sleep=time.sleep,
-                 monotonic=time.monotonic):
+    def __init__(self, tenant_id, client_id, client_secret=None, authority_url=DEFAULT_AUTHORITY,
+                 graph_url=DEFAULT_GRAPH, validate_certs=True, ca_path=None, timeout=30, retry_policy=None,
+                 sleep=time.sleep, monotonic=time.monotonic, **sign_in):
+        """``sign_in``: the other options of SIGN_IN_ARGUMENT_SPEC (a certificate, a token file, managed_identity)."""
         self.tenant_id = tenant_id
         self.client_id = client_id
-        self.authority_url, self.graph_url = check_connection(dict(
-            tenant_id=tenant_id, client_id=client_id, client_secret=client_secret, authority_url=authority_url,
-            graph_url=graph_url, timeout=timeout, ca_path=ca_path))
-        self._client_secret = client_secret
-        self._secrets = [client_secret]
+        options = dict(sign_in, tenant_id=tenant_id, client_id=client_id, client_secret=client_secret,
+                       authority_url=authority_url, graph_url=graph_url, timeout=timeout, ca_path=ca_path)
+        self.authority_url, self.graph_url = check_connection(options)
+        self._secrets = []
+        self._sign_in = SignIn(options, self.add_secret)
+        self.add_secret(client_secret)
         self._access_token = None
         self.timeout = timeout
         self.retry_policy = retry_policy or RetryPolicy()
@@ -190,10 +217,9 @@ class GraphClient:
     def close(self):
         self.session.close()
 
-    def add_secret(self, value):
-        """Redact ``value`` (the SCIM token handed to Entra) from every text this client produces."""
-        if value:
-            self._secrets.append(value)
+    def add_secret(self, *values):
+        """Redact ``values`` (credentials, assertions, tokens, the SCIM token) from every text this client produces."""
+        self._secrets.extend(value for value in values if isinstance(value, str) and value.strip())
 
     def redact(self, text):
         for secret in sorted(self._secrets, key=len, reverse=True):
@@ -242,34 +268,50 @@ class GraphClient:
     # ----- token -------------------------------------------------------------------------------------
 
     def access_token(self):
-        """A client-credentials access token for Graph (one request per client, reused for every call)."""
+        """An access token for Graph through msal (one sign-in per client, reused for every call)."""
         if self._access_token is None:
             step = "get an access token"
-            url = "%s/%s/oauth2/v2.0/token" % (self.authority_url, quote(self.tenant_id, safe=""))
-            form = {"client_id": self.client_id, "client_secret": self._client_secret,
-                    "scope": self.graph_url + "/.default", "grant_type": "client_credentials"}
-            response = self._send("POST", url, step, data=form)
-            data = self._json(response)
-            if response.status_code != 200:
-                raise self._login_error(response.status_code, data, step)
-            token = data.get("access_token") if isinstance(data, dict) else None
+            transport = MsalTransport(lambda method, url, **kwargs: self._send(method, url, step, **kwargs),
+                                      self.add_secret, self._redirected)
+            authority = "%s/%s" % (self.authority_url, quote(self.tenant_id or "", safe=""))
+            try:
+                answer = self._sign_in.acquire(transport, authority, self.graph_url)
+            except InputError as exc:  # the token file, read at sign-in
+                raise EntraError(self.redact("%s: %s" % (step, exc)))
+            except ValueError:  # msal could not discover the tenant (its text quotes the answer: not shown)
+                raise self._login_error(transport.last, None, step)
+            token = answer.get("access_token") if isinstance(answer, dict) else None
             if not isinstance(token, str) or not token:
-                raise EntraError("%s: the token endpoint answered HTTP 200 without an access_token." % step)
+                raise self._login_error(transport.last, answer, step)
             self._access_token = token
-            self._secrets.append(token)
+            self.add_secret(token)
         return self._access_token
 
-    def _login_error(self, status, data, step):
+    def _redirected(self, url):
+        return EntraError("get an access token: %s answered with a redirect, which is not followed so that no "
+                          "credential goes to another address; check authority_url (a national cloud has its own "
+                          "host, for example https://login.microsoftonline.us)." % urlsplit(url).netloc)
+
+    def _login_error(self, response, answer, step):
+        """What Entra ID (or the managed identity endpoint) said, and what to fix."""
+        data = answer if isinstance(answer, dict) and answer.get("error") else (
+            self._json(response) if response is not None else None)
         error, description = None, None
         if isinstance(data, dict):
             error, description = data.get("error"), _first_line(data.get("error_description"))
         code = re.match(r"^AADSTS(\d+)", description or "")
-        hint = _aadsts_hint(code.group(1) if code else None).format(graph_url=self.graph_url)
+        status = response.status_code if response is not None else 0
+        hint = _aadsts_hint(code.group(1) if code else None, self._sign_in.way).format(graph_url=self.graph_url)
         if status == 429 or status >= 500:
             hint = "Entra ID kept answering HTTP %d within the retry budget; try again later." % status
-        message = ("%s: Entra ID refused the client credentials of client_id %s in tenant %s (HTTP %d %s: %s). %s"
-                   % (step, self.client_id, self.tenant_id, status, error or "error",
-                      description or "no reason given", hint))
+        if self._sign_in.way == MANAGED_IDENTITY:
+            message = ("%s: the managed identity endpoint gave no token for %s (HTTP %d %s: %s). %s"
+                       % (step, "client_id %s" % self.client_id if self.client_id else "the system-assigned identity",
+                          status, error or "error", description or "no reason given", hint))
+        else:
+            message = ("%s: Entra ID refused the %s sign-in of client_id %s in tenant %s (HTTP %d %s: %s). %s"
+                       % (step, self._sign_in.way, self.client_id, self.tenant_id, status, error or "error",
+                          description or "no reason given", hint))
         return EntraError(self.redact(message), status, error)
 
     # ----- Graph -------------------------------------------------------------------------------------
@@ -382,4 +424,5 @@ def build_client(params):
     return GraphClient(tenant_id=params["tenant_id"], client_id=params["client_id"],
                        client_secret=params["client_secret"], authority_url=params["authority_url"],
                        graph_url=params["graph_url"], validate_certs=params["validate_certs"],
-                       ca_path=params["ca_path"], timeout=params["timeout"])
+                       ca_path=params["ca_path"], timeout=params["timeout"],
+                       **{option: params[option] for option in SIGN_IN_ARGUMENT_SPEC})

@@ -212,7 +212,7 @@ validation_error:
            "message": "You appear to have entered invalid credentials."}
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.resolver.scim.plugins.module_utils.entra import (
     ENTRA_ARGUMENT_SPEC,
@@ -225,6 +225,7 @@ from ansible_collections.resolver.scim.plugins.module_utils.entra import (
     check_object_id,
     find_scim_job,
 )
+from ansible_collections.resolver.scim.plugins.module_utils.entra_signin import HAS_MSAL
 from ansible_collections.resolver.scim.plugins.module_utils.module import run_module
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import InputError, fingerprint
 
@@ -367,6 +368,8 @@ def diff_of(result, started):
 def connect(module):
     """Check every option, then the Graph client (no request yet)."""
     params = module.params
+    if not HAS_MSAL:
+        raise InputError(missing_required_lib("msal"))
     check_params(params)
     client = build_client(params)
     client.add_secret(params["secret_token"])
