@@ -19,6 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "emulator"))
 sys.path.insert(0, os.path.join(HERE, "servers"))
 
+import entra_credentials  # noqa: E402  pylint: disable=wrong-import-position
 import org_inventory  # noqa: E402  pylint: disable=wrong-import-position
 import resolver_emulator  # noqa: E402  pylint: disable=wrong-import-position
 import store_servers  # noqa: E402  pylint: disable=wrong-import-position
@@ -111,6 +112,25 @@ class Emulator:
                    "ca_path": getattr(self.server, "login_ca", None)}
         options.update(extra)
         return {k: v for k, v in options.items() if v is not None}
+
+    def app(self, name="provisioner"):
+        return next(a for a in self.entra("GET", "seed")["apps"] if a["name"] == name)
+
+    def register_certificate(self, certificate_pem, app="provisioner"):
+        """Upload a certificate to an app registration (Certificates & secrets)."""
+        return self.entra("POST", "apps/%s/certificates" % self.app(app)["client_id"], {"certificate": certificate_pem})
+
+    def trust_issuer(self, issuer, subject, app="provisioner"):
+        """A federated credential of an app registration: tokens of ``issuer`` (entra_credentials.Issuer) for
+        ``subject``."""
+        return self.entra("POST", "apps/%s/federated_credentials" % self.app(app)["client_id"], {
+            "issuer": issuer.url, "subject": subject, "public_key": entra_credentials.public_key_pem(issuer.key)})
+
+    def managed_identities(self, system=None, user_assigned=()):
+        """The identities of the "Azure resource" the IMDS stand-in serves: app names (client ids are seeded)."""
+        return self.entra("POST", "managed_identities", {
+            "system": self.app(system)["client_id"] if system else None,
+            "user_assigned": [self.app(name)["client_id"] for name in user_assigned]})
 
     def service_principal(self, name="resolver"):
         return next(sp for sp in self.entra("GET", "seed")["service_principals"] if sp["name"] == name)

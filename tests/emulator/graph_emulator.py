@@ -357,9 +357,10 @@ class EntraState:
                              "%s, End=%s']" % (thumbprint, certificate["not_before_iso"], certificate["not_after_iso"]))
         if claims.get("sub") != app["client_id"]:
             raise LoginError(400, "invalid_request", 700023, "Client assertion subject (sub) must be the client id.")
+        # nbf is checked when present: msal sends iat, not nbf, and Entra ID accepts that.
         try:
             jwt.decode(assertion, certificate["public_key"], algorithms=[header["alg"]], audience=token_endpoint,
-                       issuer=app["client_id"], options={"require": ["exp", "nbf", "jti", "aud", "iss", "sub"]})
+                       issuer=app["client_id"], options={"require": ["exp", "jti", "aud", "iss", "sub"]})
         except jwt.InvalidSignatureError:
             raise LoginError(401, "invalid_client", 700027, "Client assertion contains an invalid signature. [Reason "
                              "- The provided signature value did not match the expected signature value., "
