@@ -23,8 +23,8 @@ description:
     caller keeps idempotence by recording which Resolver token it handed over (O(token_id) is echoed for that) and
     running this module only when that token changes; this is how the role C(resolver.scim.scim_tokens) is meant
     to call it.
-  - The token is requested with the OAuth 2.0 client-credentials grant from
-    C(<authority_url>/<tenant_id>/oauth2/v2.0/token) for the scope C(<graph_url>/.default).
+  - The access token is requested through msal for the scope C(<graph_url>/.default), with a client secret, a
+    certificate, a workload identity federation token or a managed identity (see the options).
 author:
   - resolver.scim maintainers (@resolver-scim)
 options:
@@ -119,6 +119,28 @@ EXAMPLES = r"""
 
 - name: The same with the AWX "Microsoft Azure Resource Manager" credential (AZURE_TENANT, AZURE_CLIENT_ID, AZURE_SECRET)
   resolver.scim.entra_provisioning:
+    service_principal_id: 6c2d1e0f-3a4b-4c5d-8e9f-0a1b2c3d4e5f
+    tenant_url: https://acme.resolver.com/scim/
+    secret_token: "{{ new_token.token }}"
+
+- name: Sign in with a certificate instead of a secret (the PEM holds the private key and the certificate)
+  resolver.scim.entra_provisioning:
+    tenant_id: 72f988bf-86f1-41af-91ab-2d7cd011db47
+    client_id: 0c1f6a2e-5b8a-4d3c-9f7e-2a1b3c4d5e6f
+    client_certificate_path: /runner/credentials/entra-provisioner.pem
+    service_principal_id: 6c2d1e0f-3a4b-4c5d-8e9f-0a1b2c3d4e5f
+    tenant_url: https://acme.resolver.com/scim/
+    secret_token: "{{ new_token.token }}"
+
+- name: On AKS with workload identity (AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE set in the pod)
+  resolver.scim.entra_provisioning:
+    service_principal_id: 6c2d1e0f-3a4b-4c5d-8e9f-0a1b2c3d4e5f
+    tenant_url: https://acme.resolver.com/scim/
+    secret_token: "{{ new_token.token }}"
+
+- name: On an Azure VM with a system-assigned managed identity
+  resolver.scim.entra_provisioning:
+    managed_identity: true
     service_principal_id: 6c2d1e0f-3a4b-4c5d-8e9f-0a1b2c3d4e5f
     tenant_url: https://acme.resolver.com/scim/
     secret_token: "{{ new_token.token }}"

@@ -323,6 +323,7 @@ class EntraState:
             raise LoginError(400, "invalid_request", 50027, "Invalid client_assertion_type: %s."
                              % form.get("client_assertion_type"))
         assertion = form["client_assertion"]
+        self.resolver.issued.append(assertion)  # a credential: leak scans look for it
         try:
             header = jwt.get_unverified_header(assertion)
             claims = jwt.decode(assertion, options={"verify_signature": False})
