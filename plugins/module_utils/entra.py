@@ -278,8 +278,6 @@ class GraphClient:
                 answer = self._sign_in.acquire(transport, authority, self.graph_url)
             except InputError as exc:  # the token file, read at sign-in
                 raise EntraError(self.redact("%s: %s" % (step, exc)))
-            except ValueError:  # msal could not discover the tenant (its text quotes the answer: not shown)
-                raise self._login_error(transport.last, None, step)
             token = answer.get("access_token") if isinstance(answer, dict) else None
             if not isinstance(token, str) or not token:
                 raise self._login_error(transport.last, answer, step)

@@ -16,6 +16,7 @@ import traceback
 
 try:
     import msal
+    import requests
     HAS_MSAL = True
     MSAL_IMPORT_ERROR = None
 except ImportError:
@@ -164,7 +165,16 @@ class SignIn:
         return assertion
 
     def acquire(self, transport, authority, graph_url):
-        """msal's answer: a dict with access_token, or with error and error_description."""
+        """msal's answer: a dict with access_token, or with error and error_description; None when msal gave up on
+        an answer it could not use (its exception text quotes the whole answer, so it is not passed on)."""
+        try:
+            return self._acquire(transport, authority, graph_url)
+        except InputError:
+            raise
+        except (msal.exceptions.MsalServiceError, ValueError, RuntimeError, requests.exceptions.HTTPError):
+            return None
+
+    def _acquire(self, transport, authority, graph_url):
         if self.way == MANAGED_IDENTITY:
             client_id = self.params.get("client_id")
             identity = msal.UserAssignedManagedIdentity(client_id=client_id) if client_id else \
@@ -196,7 +206,7 @@ class MsalTransport:
 
     def _request(self, method, url, **kwargs):
         response = self._send(method, url, allow_redirects=False, **kwargs)
-        if response.is_redirect:
+        if 300 <= response.status_code < 400:
             raise self._redirected(url)
         self.last = response
         try:

@@ -187,3 +187,22 @@ def test_conflicting_or_incomplete_sign_in_options(emulator, options, expected):
     with pytest.raises(InputError) as caught:
         make_client(emulator, **options)
     assert expected in str(caught.value)
+
+
+def test_no_redirect_is_followed_during_the_sign_in(emulator, certificate):
+    emulator.faults({"method": "POST", "path": "/oauth2/v2.0/token$", "count": 1, "status": 307})
+    emulator.clear_log()
+    with pytest.raises(EntraError) as caught:
+        make_client(emulator, client_certificate_path=certificate[0]).access_token()
+    assert "answered with a redirect, which is not followed so that no credential goes to another address" in \
+        caught.value.message
+    assert sign_ins(emulator) == [("GET", "openid-configuration", 200), ("POST", "token", 307)]
+
+
+def test_tenant_discovery_is_retried_and_an_outage_is_named(emulator, certificate):
+    emulator.faults({"method": "GET", "path": "openid-configuration$", "count": 1, "status": 503, "retry_after": 0},
+                    {"method": "POST", "path": "/oauth2/v2.0/token$", "count": 9, "status": 503, "retry_after": 0})
+    with pytest.raises(EntraError) as caught:
+        make_client(emulator, client_certificate_path=certificate[0], sleep=lambda seconds: None).access_token()
+    assert "Entra ID kept answering HTTP 503 within the retry budget" in caught.value.message
+    assert [c[:2] for c in sign_ins(emulator)] == [("GET", "openid-configuration")] * 2 + [("POST", "token")] * 5
