@@ -7,8 +7,11 @@ client-credentials token endpoint and the synchronization API of Graph v1.0. Poi
 ``authority_url: <emulator>/_entra/login`` and ``graph_url: <emulator>/_entra/graph``.
 
 Emulated routes (logged in /_emulator/log; faults apply to them like to the Resolver routes):
-  POST /_entra/login/{tenant}/oauth2/v2.0/token            client credentials (form: client_id, client_secret,
-                                                          scope={graph_url}/.default, grant_type); AADSTS errors
+  GET  /_entra/login/{tenant}/v2.0/.well-known/openid-configuration   msal's tenant discovery (token endpoint)
+  POST /_entra/login/{tenant}/oauth2/v2.0/token            client credentials (form: client_id, client_secret or
+                                                          client_assertion, scope={graph_url}/.default, grant_type);
+                                                          assertions verified as Entra ID does; AADSTS errors
+  GET  /_entra/imds/metadata/identity/oauth2/token         IMDS: a managed identity's token (resource, client_id)
   GET  /_entra/graph/v1.0/servicePrincipals/{sp}/synchronization/jobs              {"value": [job, ...]}
   GET  /_entra/graph/v1.0/servicePrincipals/{sp}/synchronization/jobs/{job}        one job
   POST .../jobs/{job}/validateCredentials   {"useSavedCredentials": true} or {"credentials": [{key, value}, ...]}:
@@ -24,6 +27,9 @@ Graph errors are {"error": {"code", "message"}}: 401 InvalidAuthenticationToken,
 404 Request_ResourceNotFound.
 
 Test-only control routes (not logged):
+  POST /_emulator/entra/apps/{client_id}/certificates {"certificate"}   upload a certificate (PEM)
+  POST /_emulator/entra/apps/{client_id}/federated_credentials {"issuer", "subject", "public_key"}   trust an issuer
+  POST /_emulator/entra/managed_identities {"system", "user_assigned"}   the identities IMDS serves (client ids)
   GET  /_emulator/entra/seed                     tenant, apps (client_id, client_secret, permissions) and service
                                                  principals with their jobs
   GET  /_emulator/entra/jobs/{job}               a job with its status and how often it was started
