@@ -140,8 +140,12 @@ class SignIn:
         option = "client_certificate_path" if params.get("client_certificate_path") else "client_certificate"
         pem = params.get("client_certificate")
         if option == "client_certificate_path":
-            with open(params["client_certificate_path"], encoding="utf-8") as handle:
-                pem = handle.read()
+            try:
+                with open(params["client_certificate_path"], encoding="utf-8") as handle:
+                    pem = handle.read()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise InputError("client_certificate_path %s cannot be read as PEM text (%s)."
+                                 % (quoted(params["client_certificate_path"], PATH_LIKE), type(exc).__name__))
         self._remember(pem, params.get("client_certificate_password"))
         key_pem, chain, thumbprint = read_certificate(pem, params.get("client_certificate_password"), option)
         self._remember(key_pem)
