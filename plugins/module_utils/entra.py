@@ -155,31 +155,31 @@ def _first_line(text, limit=300):
     return (text or "").strip().splitlines()[0][:limit] if (text or "").strip() else ""
 
 
+# What to fix for each AADSTS code of a refused sign-in ({graph_url} is filled in).
+_AADSTS_HINTS = (
+    (("7000215", "7000222", "7000216"), "Check client_secret (or AZURE_CLIENT_SECRET / AZURE_SECRET): use the "
+     "secret's Value, not its Secret ID, and check that it has not expired."),
+    (("700027",), "Check the certificate: it must be one of the app registration's certificates (Certificates & "
+     "secrets, same thumbprint), the private key must be that certificate's, and it must not have expired; upload "
+     "the renewed certificate."),
+    (("700024",), "Check the clock of the host that signs in: the assertion's time window did not match Entra ID's."),
+    (("70021", "700211", "700213"), "Check the app registration's federated credentials (Certificates & secrets > "
+     "Federated credentials): one must trust exactly the token's issuer and subject, with audience "
+     "api://AzureADTokenExchange."),
+    (("700016",), "Check client_id (or AZURE_CLIENT_ID) and that the app is registered in tenant_id's tenant."),
+    (("90002", "900023", "90013"), "Check tenant_id (or AZURE_TENANT_ID / AZURE_TENANT) and that authority_url is "
+     "the tenant's cloud."),
+    (("500011", "1002012", "70011"), "Check graph_url: the token is requested for {graph_url}/.default."),
+)
+
+
 def _aadsts_hint(code, way):
     if way == MANAGED_IDENTITY:
         return ("Check that the Azure resource that runs this has a managed identity: the system-assigned one turned "
                 "on, or the user-assigned one whose client_id is given assigned to it. managed_identity works only on "
                 "Azure compute.")
-    if code in ("7000215", "7000222", "7000216"):
-        return ("Check client_secret (or AZURE_CLIENT_SECRET / AZURE_SECRET): use the secret's Value, not its Secret "
-                "ID, and check that it has not expired.")
-    if code in ("700027",):
-        return ("Check the certificate: it must be one of the app registration's certificates (Certificates & "
-                "secrets, same thumbprint), the private key must be that certificate's, and it must not have "
-                "expired; upload the renewed certificate.")
-    if code in ("700024",):
-        return "Check the clock of the host that signs in: the assertion's time window did not match Entra ID's."
-    if code in ("70021", "700211", "700213"):
-        return ("Check the app registration's federated credentials (Certificates & secrets > Federated "
-                "credentials): one must trust exactly the token's issuer and subject, with audience "
-                "api://AzureADTokenExchange.")
-    if code in ("700016",):
-        return "Check client_id (or AZURE_CLIENT_ID) and that the app is registered in tenant_id's tenant."
-    if code in ("90002", "900023", "90013"):
-        return "Check tenant_id (or AZURE_TENANT_ID / AZURE_TENANT) and that authority_url is the tenant's cloud."
-    if code in ("500011", "1002012", "70011"):
-        return "Check graph_url: the token is requested for {graph_url}/.default."
-    return "Check tenant_id, client_id, the %s and authority_url." % way
+    return next((hint for codes, hint in _AADSTS_HINTS if code in codes),
+                "Check tenant_id, client_id, the %s and authority_url." % way)
 
 
 class GraphClient:
