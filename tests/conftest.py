@@ -193,8 +193,12 @@ class Ansible:
         options.update(extra)
         return {k: v for k, v in options.items() if v is not None}
 
-    def playbook(self, playbook, check=False, diff=False, verbosity=0, env=None, extra_args=(), inventory=None):
-        """Run a playbook (a path, or a list of plays to write out); return (rc, results, output)."""
+    def playbook(self, playbook, check=False, diff=False, verbosity=0, env=None, extra_args=(), inventory=None,
+                 prefix=()):
+        """Run a playbook (a path, or a list of plays to write out); return (rc, results, output).
+
+        ``prefix``: a command that runs ansible-playbook (its arguments follow), e.g. one that gives it another host name.
+        """
         run_dir = self.tmp_path / ("run%02d" % next(self.runs))
         run_dir.mkdir()
         if not isinstance(playbook, str):
@@ -214,7 +218,7 @@ class Ansible:
             "NO_PROXY": "127.0.0.1,localhost,::1",
         })
         environment.update(env or {})
-        command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), playbook]
+        command = list(prefix) + [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), playbook]
         command += ["-i", inventory or "localhost,", "-c", "local"]
         if check:
             command.append("--check")
@@ -242,11 +246,12 @@ class Ansible:
         return org_inventory.write_inventory(str(self.tmp_path / ("inventory%02d" % next(self.runs))), hosts,
                                              variables)
 
-    def run_playbook(self, name, inventory, check=False, diff=False, verbosity=0, extra_vars=None, env=None):
+    def run_playbook(self, name, inventory, check=False, diff=False, verbosity=0, extra_vars=None, env=None,
+                     prefix=()):
         """Run one of the collection's playbooks (playbooks/NAME.yml) over an inventory."""
         extra = ["-e", json.dumps(extra_vars)] if extra_vars else []
         return self.playbook(os.path.join(REPO, "playbooks", name + ".yml"), check=check, diff=diff,
-                             verbosity=verbosity, extra_args=extra, inventory=inventory, env=env)
+                             verbosity=verbosity, extra_args=extra, inventory=inventory, env=env, prefix=prefix)
 
     def task(self, module, args, check=False, diff=False, connection=None, env=None, verbosity=0,
              module_defaults=True):

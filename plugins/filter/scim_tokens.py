@@ -41,7 +41,7 @@ def token_outcome(plan, issued, store_records, store_error=None, check_mode=Fals
                               check_mode=check_mode, handover_failures=handover_failures or ())
     if _ran(final_plan) is not None:
         failed = {failure["name"] for failure in result["failures"]}
-        result["failures"].extend(f for f in org_plan.postcondition(final_plan) if f["name"] not in failed)
+        result["failures"].extend(f for f in org_plan.postcondition(final_plan, plan) if f["name"] not in failed)
     return result
 
 
@@ -65,7 +65,8 @@ def token_summary(hosts, hostvars, check_mode=False, active_hosts=None):
         error = plan.get("msg") if isinstance(plan, dict) and plan.get("failed") else None
         if error is None and active_hosts is not None and host not in active_hosts:
             error = "see the failed task of this org above"
-        orgs.append({"org": host, "plan": _ran(plan), "final": _ran(facts.get("scim_tokens_final")),
+        orgs.append({"org": org_plan.org_label(host, facts.get("resolver_scim_org")), "plan": _ran(plan),
+                     "final": _ran(facts.get("scim_tokens_final")),
                      "failures": facts.get("scim_tokens_failures") or [], "error": error})
     return org_plan.summary_lines(orgs, check_mode=check_mode)
 
@@ -92,12 +93,17 @@ def token_drift_report(hosts, hostvars, generated):
         if not error and planned is None:
             error = plan.get("msg") if isinstance(plan, dict) and plan.get("msg") else "the org could not be read"
         orgs.append({"org": host, "plan": planned, "error": error or None,
-                     "exclusive": (plan or {}).get("exclusive")})
+                     "exclusive": (plan or {}).get("exclusive"), "resolver_scim_org": facts.get("resolver_scim_org")})
     return org_plan.drift_report(orgs, generated)
 
 
 def token_drift_lines(report):
     return org_plan.drift_lines(report)
+
+
+def token_drift_failure(report, host):
+    """Why a host's drift check fails (it drifted, or its org could not be read), or an empty string."""
+    return org_plan.drift_failure(report, host) or ""
 
 
 def token_shared_orgs(hosts, hostvars):
@@ -124,6 +130,7 @@ class FilterModule:  # pylint: disable=too-few-public-methods
             "token_summary": token_summary,
             "token_drift_report": token_drift_report,
             "token_drift_lines": token_drift_lines,
+            "token_drift_failure": token_drift_failure,
             "token_shared_orgs": token_shared_orgs,
             "token_lock_paths": token_lock_paths,
         }

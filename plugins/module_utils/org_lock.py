@@ -5,17 +5,23 @@
 
 ``mkdir`` is atomic on every POSIX file system (NFS included), so exactly one run creates the directory;
 the others wait. The directory holds ``owner.json``: the holder's host and the process of its run (the
-ansible-playbook process, with its start time so that a reused PID is not mistaken for it). A lock whose
-process is gone from this host is broken at once; a lock of another host only once it is older than
-``stale_after`` seconds.
+ansible-playbook process, with its start time so that a reused PID is not mistaken for it). The owner file's
+modification time is the lock's heartbeat: a small process (``keep_alive``) renews it while the run lives.
+
+A lock whose process can be checked (this host, with /proc) is never broken while that process runs, and at once
+when it is gone. Any other lock (another host, or no process recorded) is broken only after ``stale_after``
+seconds without a heartbeat.
 """
 
 import json
 import os
+import select
 import shutil
+import signal
 import socket
 import time
 import uuid
+import warnings
 
 OWNER_FILE = "owner.json"
 # The commands whose process lives as long as the run: a module process ends with its task.
@@ -24,6 +30,10 @@ ANSIBLE_PROGRAMS = frozenset(("ansible-playbook", "ansible", "ansible-pull", "an
 PROC = "/proc"
 # Breaking takes milliseconds; a guard older than this was left by a run killed while breaking.
 GUARD_STALE_SECONDS = 60
+# The heartbeat renews the lock every quarter of the holder's stale_after, within these bounds: with stale_after of
+# 40 s or more a waiter sees at least four beats per stale_after, whatever stale_after the holder was given.
+HEARTBEAT_MAX_SECONDS = 10.0
+HEARTBEAT_MIN_SECONDS = 0.25
 
 
 class LockTimeout(Exception):
@@ -99,38 +109,46 @@ def read_owner(path):
     return owner if isinstance(owner, dict) else None
 
 
-def holder_is_gone(holder):
-    """Whether the holder's run is known to have ended: its process is no longer running on this host."""
-    if not holder or not isinstance(holder.get("pid"), int) or not holder.get("start"):
-        return False
-    if holder.get("host") != socket.gethostname() or not os.path.isdir(os.path.join(PROC, "self")):
-        return False
-    current = process(holder["pid"])
-    return current is None or current[1] != holder["start"]
+def process_is_checkable(holder):
+    """Whether the holder's process can be checked here: a record of this host, with its PID and start time, and
+    /proc to read processes from."""
+    return (bool(holder) and isinstance(holder.get("pid"), int) and bool(holder.get("start"))
+            and holder.get("host") == socket.gethostname() and os.path.isdir(os.path.join(PROC, "self")))
 
 
-def _age(path, owner, now):
-    since = owner.get("since") if owner else None
-    if not isinstance(since, (int, float)):
-        # An owner file is written right after mkdir; without one, judge by the directory's own time.
+def is_running(pid, start):
+    """Whether the process ``pid`` that started at ``start`` still runs (not a zombie, not a reused PID)."""
+    current = process(pid)
+    return current is not None and current[1] == start
+
+
+def silence(path, now):
+    """Seconds since the lock's last heartbeat: its owner file's modification time (or the directory's, while the
+    owner file is not written yet)."""
+    for name in (os.path.join(path, OWNER_FILE), path):
         try:
-            since = os.stat(path).st_mtime
+            return now - os.stat(name).st_mtime
         except OSError:
-            return 0.0
-    return now - since
+            continue
+    return 0.0
 
 
 def abandoned(path, holder, now, stale_after):
-    """Why the lock may be broken ("gone" or "stale"), or None while its holder may still be at work."""
-    if holder_is_gone(holder):
-        return "gone"
-    if _age(path, holder, now) > stale_after:
+    """Why the lock may be broken, or None while its holder may still be at work.
+
+    "gone": the holder's process on this host no longer runs. "stale": a holder whose process cannot be checked
+    from here (another host) sent no heartbeat for more than ``stale_after`` seconds. A holder that runs on this
+    host is never broken, whatever the age of its lock.
+    """
+    if process_is_checkable(holder):
+        return None if is_running(holder["pid"], holder["start"]) else "gone"
+    if silence(path, now) > stale_after:
         return "stale"
     return None
 
 
 def _break(path, stale_after, clock):
-    """Remove an abandoned lock; return (holder, reason) when this run removed it, else None.
+    """Remove an abandoned lock; return (holder, reason, seconds without a heartbeat) when this run removed it.
 
     A guard directory lets one run at a time break, and the lock is judged again under it, so a run that
     judged a lock abandoned never removes a lock that another run broke and took in the meantime.
@@ -147,13 +165,15 @@ def _break(path, stale_after, clock):
         return None
     try:
         holder = read_owner(path)
-        reason = abandoned(path, holder, clock(), stale_after)
+        now = clock()
+        reason = abandoned(path, holder, now, stale_after)
         if reason is None or not os.path.isdir(path):
             return None
+        silent = silence(path, now)
         doomed = "%s.broken-%s" % (path, uuid.uuid4().hex)
         os.rename(path, doomed)
         shutil.rmtree(doomed, ignore_errors=True)
-        return holder, reason
+        return holder, reason, silent
     finally:
         try:
             os.rmdir(guard)
@@ -209,7 +229,8 @@ def _write_owner(path, owner):
 def acquire(path, timeout, stale_after, description="", poll=0.5, clock=time.time, sleep=time.sleep):
     """Create the lock directory, waiting up to ``timeout`` seconds (0: one attempt).
 
-    Return (owner record, seconds waited, [(holder, reason), ...] of the abandoned locks broken on the way);
+    Return (owner record, seconds waited, [(holder, reason, seconds without a heartbeat), ...] of the abandoned
+    locks broken on the way);
     raise LockTimeout with the holder's record when the wait runs out.
     """
     path = os.path.abspath(path)
@@ -251,3 +272,95 @@ def release(path, owner):
         return False
     shutil.rmtree(path, ignore_errors=True)
     return True
+
+
+def heartbeat_interval(stale_after):
+    """Seconds between two heartbeats of a holder given ``stale_after``."""
+    return min(HEARTBEAT_MAX_SECONDS, max(HEARTBEAT_MIN_SECONDS, stale_after / 4.0))
+
+
+def keep_alive(path, owner, stale_after):
+    """Start the lock's heartbeat: a process that renews the owner file's time every ``heartbeat_interval`` seconds
+    until the lock is released (or taken from this run) or the run's process ends; return its PID.
+
+    The run's process is the one recorded in ``owner`` (the ansible-playbook process; see ``run_process``): the
+    module's own process, or Ansible's worker process that runs it in-process, ends with the task, long before the
+    lock is released. The heartbeat is forked twice, so that no zombie is left to the worker and it lives on after
+    the task; it stays in the run's process group, so a signal to the whole run (Ctrl-C excepted) ends it too.
+    Return None for a lock without a recorded run process, which then has no heartbeat.
+    """
+    if not owner.get("start"):
+        return None
+    reader, writer = os.pipe()
+    with warnings.catch_warnings():
+        # The worker may have threads; the forked child only calls os functions, never their locks.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        middle = os.fork()
+    if middle == 0:
+        os.close(reader)
+        _fork_heartbeat(writer, path, owner, heartbeat_interval(stale_after))
+    os.close(writer)
+    with os.fdopen(reader, "rb") as pipe:
+        pid = pipe.read()
+    try:
+        os.waitpid(middle, 0)
+    except ChildProcessError:
+        pass  # already collected by a SIGCHLD handler of the caller
+    return int(pid) if pid else None
+
+
+def _fork_heartbeat(writer, path, owner, interval):
+    """In the middle child: fork the heartbeat, tell its PID, exit. Never returns."""
+    try:
+        pid = os.fork()
+        if pid:
+            os.write(writer, str(pid).encode())
+        else:
+            os.close(writer)
+            _detach()
+            _beat(path, owner, interval)
+    finally:
+        os._exit(0)
+
+
+def _detach():
+    """Let go of the task's files (its output pipes would stay open otherwise) and of Ctrl-C: the heartbeat ends
+    when the run does, not before."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    null = os.open(os.devnull, os.O_RDWR)
+    for standard in (0, 1, 2):
+        os.dup2(null, standard)
+    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+
+
+def _beat(path, owner, interval):
+    """Renew the owner file's time while the lock is this run's and the run's process lives.
+
+    The file is opened only to read it, never held open: on NFS a file held open cannot be removed (it is renamed
+    to .nfs…), which would keep a released lock's directory from being removed.
+    """
+    run_ended = _waiter(owner["pid"], owner["start"])
+    while not run_ended(interval):
+        holder = read_owner(path)
+        if not holder or holder.get("owner") != owner["owner"]:
+            return  # released, or broken and taken by another run
+        os.utime(os.path.join(path, OWNER_FILE), follow_symlinks=False)
+
+
+def _waiter(pid, start):
+    """A function that waits up to N seconds for the run's process to end and tells whether it has."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pidfd = None  # Linux before 5.3: look every time instead
+    if not is_running(pid, start):  # checked after opening: the descriptor is then of the recorded process
+        return lambda seconds: True
+    if pidfd is None:
+        def ended(seconds):
+            time.sleep(seconds)
+            return not is_running(pid, start)
+        return ended
+    poller = select.poll()
+    poller.register(pidfd, select.POLLIN)
+    return lambda seconds: bool(poller.poll(seconds * 1000))

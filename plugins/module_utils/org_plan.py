@@ -203,13 +203,18 @@ def _entry_plan(entry, tokens, now, store, heal_unstored, rotate, check_mode):
     name, target = entry["name"], entry.get("handover")
     stored = store["held"] if store is not None else None
     state = "rotated" if name in rotate and entry["state"] != "absent" else entry["state"]
+    pending = store["pending"].get(name) if store is not None and target else None
+    live = current_token(named(tokens, name), now)
+    if state == "rotated" and live is not None and pending == live.id:
+        # The newest live token is a rotation whose handover did not finish: finish that rotation instead of
+        # issuing yet another token over its pending record (whose value would then be lost while it stays live).
+        state = "present"
     plan = decide(state, name, tokens, now, email_domains=entry["email_domains"],
                   rotate_before_days=entry["rotate_before_days"], previous=entry["previous"])
     action, reason = plan.action, plan.reason
     current = plan.current
     revoke = [t.id for t in plan.revoke]
     value_from = None
-    pending = store["pending"].get(name) if store is not None and target else None
     if target and not plan.create and current is not None and pending == current.id:
         # A run stopped between handing the new token over and finishing: resume it, never issue yet another.
         action, value_from = "handover", "pending"
@@ -221,7 +226,8 @@ def _entry_plan(entry, tokens, now, store, heal_unstored, rotate, check_mode):
         action = "healed"
         reason = ("the store holds no value for the live token %s" % current.id if held is None else
                   "the store holds token %s, not the live token %s" % (held, current.id))
-        reason += ": issue a fresh token, store it, then revoke the others"
+        reason += (" (made by hand or by another tool, or a run stopped before storing it): issue a fresh token, "
+                   "store it, then revoke the others")
         revoke = [t.id for t in named(tokens, name)]
     elif target and store is not None and not plan.create and current is not None and \
             store["idp"].get(name) != current.id:
@@ -335,17 +341,24 @@ def plan_org(entries, tokens, now, stored=None, exclusive=False, heal_unstored=T
     expiries = [t.expires for t in currents if t is not None and t.expires is not None]
     # A refused org changes nothing at all, not even what the guard did not refuse.
     actions = [] if refused else [entry for entry in planned if entry["action"] != "none"]
+    drifting = [entry for entry in actions if not rotates_every_run(entry)]
     return {
         "entries": planned,
         "actions": actions,
         "undeclared": [t.as_dict(now) for t in undeclared],
         "drift": drift,
-        # Drift means "a converge would change something", or a token whose expiry nobody can tell.
-        "drifted": bool(actions) or bool(refused) or bool(drift["unknown_expiry"]),
+        # Drift means "a converge would change something" (other than the rotation that state=rotated asks of every
+        # run: that is what was declared), or a token whose expiry nobody can tell.
+        "drifted": bool(drifting) or bool(refused) or bool(drift["unknown_expiry"]),
         "next_expiry": iso(min(expiries)) if expiries else None,
         "tokens": [t.as_dict(now) for t in ordered],
         "refused": refused,
     }
+
+
+def rotates_every_run(entry):
+    """Whether a planned entry is the rotation that its declared state=rotated asks of every run (not drift)."""
+    return entry["action"] == "rotated" and entry["state"] == "rotated"
 
 
 def _issued_by_name(issued):
@@ -463,10 +476,12 @@ def outcome(plan, issued, stored_after, store_error=None, check_mode=False, hand
     return {"revoke_ids": sorted(set(revoke)), "failures": failures}
 
 
-def postcondition(final_plan):
-    """Failures when the plan made after a changing run still has work left (it should have none)."""
+def postcondition(final_plan, plan=None):
+    """Failures when the plan made after a changing run still has work left (it should have none). A state=rotated
+    entry always plans another rotation: once this run (``plan``) acted on it, it is done."""
+    acted = {entry["name"] for entry in (plan or {}).get("actions", [])}
     return [_failure(entry["name"], "final plan", "still %s after the run: %s" % (entry["action"], entry["reason"]))
-            for entry in final_plan["actions"]]
+            for entry in final_plan["actions"] if not (rotates_every_run(entry) and entry["name"] in acted)]
 
 
 def _wrapped(text, indent):
@@ -474,18 +489,79 @@ def _wrapped(text, indent):
                          break_on_hyphens=False) or [indent]
 
 
+# What each action does, for "would ..." in check mode and "did not ..." after a failure.
+VERB_OF_ACTION = {"created": "create", "renewed": "renew", "recreated": "recreate", "healed": "heal",
+                  "rotated": "rotate", "revoked": "revoke", "deleted": "delete", "handover": "hand over",
+                  REFUSED: "refuse"}
+# Longer errors are cut to their first sentence in a summary: the failed task above carries the whole message.
+BRIEF_ERROR = 200
+
+
+def org_label(host, org=None):
+    """How summaries and failures name an org: its inventory host, and its resolver_scim_org where that differs."""
+    return host if not org or org == host else "%s (resolver_scim_org %s)" % (host, org)
+
+
+def _brief(error):
+    if len(error) <= BRIEF_ERROR:
+        return error
+    first = error.split(". ", 1)[0].rstrip(".")
+    if len(first) > BRIEF_ERROR:
+        first = first[:BRIEF_ERROR].rsplit(" ", 1)[0] + " …"
+    return "%s (the failed task above has the whole message)" % first
+
+
+def _action_line(entry, check_mode):
+    revoked = entry["revoke_ids"]
+    verb = "would %s" % VERB_OF_ACTION.get(entry["action"], entry["action"]) if check_mode else entry["action"]
+    detail = "%s %s: %s" % (verb, entry["name"], entry["reason"])
+    if entry.get("handover") and entry["action"] != "handover":
+        detail += "; hand it to %s" % entry["handover"]["to"]
+    if (entry["create"] or entry.get("handover")) and revoked:
+        detail += "; then revoke %s" % ", ".join(str(i) for i in revoked)
+    if entry["action"] == "healed" and entry["current_token_id"] in revoked:
+        detail += ("; whatever was given token %s by hand stops working until it gets the new value from the store"
+                   % entry["current_token_id"])
+    return detail
+
+
+def _failure_line(entry, failure):
+    """What did and did not happen to an entry whose change failed (the failed task above has the message)."""
+    verb = VERB_OF_ACTION.get(entry["action"], entry["action"]) if entry else "change"
+    if failure["step"] == "final plan":
+        return "FAILED %s: the run changed it, but the plan made after the run still has work left: %s" % (
+            failure["name"], failure["msg"])
+    kept = ", ".join(str(i) for i in entry["revoke_ids"]) if entry else ""
+    return "FAILED %s: did not %s it, stopped at the %s step (%s); %s" % (
+        failure["name"], verb, failure["step"], entry["reason"] if entry else "see the failed task above",
+        "token(s) %s were not revoked" % kept if kept else "nothing was revoked for it")
+
+
+def _unmanaged_lines(plan, exclusive):
+    """Live tokens that no entry declares: left alone by default, which a converge says rather than hides."""
+    live = [t for t in plan.get("undeclared") or [] if not t.get("expired")]
+    if exclusive or not live:
+        return []
+    names = sorted({t["name"] for t in live})
+    return _wrapped("unmanaged: %s (token(s) %s) declared nowhere, left live; to revoke them, declare them "
+                    "state: absent or set resolver_scim_exclusive: true" % (
+                        ", ".join(names), ", ".join(str(t["id"]) for t in live)), "  ")
+
+
 def summary_lines(orgs, check_mode=False):
     """The per-org summary a person reads, at most SUMMARY_WIDTH columns wide, never a value.
 
-    ``orgs``: a list of {org, plan, final (the plan after the run, or None), failures, error} in play order.
-    Every action is listed with its reason; a replacement says which tokens it revoked.
+    ``orgs``: a list of {org, plan, final (the plan after the run, or None), failures, error} in play order
+    (``org``: the name to show, see ``org_label``). Every action is listed with its reason; a replacement says which
+    tokens it revoked; a failed one what did and did not happen.
     """
     lines = []
     for org in orgs:
         name = org["org"]
         failures = org.get("failures") or []
         if org.get("plan") is None:
-            lines.extend(_wrapped("%s: FAILED - %s" % (name, org.get("error") or "see the failed task above"), ""))
+            lines.extend(_wrapped("%s: FAILED - %s" % (name, _brief(org.get("error") or "see the failed task above")),
+                                  ""))
             continue
         plan, final = org["plan"], org.get("final") or org["plan"]
         error = org.get("error") if not failures else None
@@ -496,19 +572,16 @@ def summary_lines(orgs, check_mode=False):
             name, state, len([e for e in plan["entries"] if e["state"] != "absent" or e["action"] == "none"]),
             len(unchanged), (final.get("next_expiry") or "-")[:10])
         lines.extend(_wrapped(head, ""))
+        failed = dict((failure["name"], failure) for failure in failures)
         for entry in plan["actions"]:
-            revoked = entry["revoke_ids"]
-            detail = "%s %s: %s" % (entry["action"], entry["name"], entry["reason"])
-            if entry.get("handover") and entry["action"] != "handover":
-                detail += "; hand it to %s" % entry["handover"]["to"]
-            if (entry["create"] or entry.get("handover")) and revoked:
-                detail += "; then revoke %s" % ", ".join(str(i) for i in revoked)
-            lines.extend(_wrapped(detail, "  "))
-        # The failed task above carries each message; the summary names what failed, once.
+            if entry["name"] not in failed:
+                lines.extend(_wrapped(_action_line(entry, check_mode), "  "))
+        by_name = dict((entry["name"], entry) for entry in plan["actions"])
         for failure in failures:
-            lines.extend(_wrapped("FAILED %s at the %s step" % (failure["name"], failure["step"]), "  "))
+            lines.extend(_wrapped(_failure_line(by_name.get(failure["name"]), failure), "  "))
         if error:
-            lines.extend(_wrapped("FAILED: %s" % error, "  "))
+            lines.extend(_wrapped("FAILED: %s" % _brief(error), "  "))
+        lines.extend(_unmanaged_lines(plan, org.get("exclusive", plan.get("exclusive"))))
     if check_mode:
         lines.append("(check mode: what a converge would do; nothing was changed)")
     return lines
@@ -520,6 +593,7 @@ def drift_report(orgs, generated):
     ``orgs``: a list of {org, plan, error, exclusive}; an org whose plan failed carries its error message.
     """
     report = {"generated": generated, "drifted": False, "orgs": {}}
+    orgs_by_host = dict((org["org"], org.get("resolver_scim_org")) for org in orgs)
     for org in orgs:
         if org.get("error") is not None or org.get("plan") is None:
             report["orgs"][org["org"]] = {"org": org["org"], "error": org.get("error") or "the org could not be read"}
@@ -533,19 +607,27 @@ def drift_report(orgs, generated):
             "drift": plan["drift"],
             "next_expiry": plan["next_expiry"],
             "unmanaged": [] if org.get("exclusive") else sorted({t["name"] for t in plan["undeclared"]}),
+            # Declared state=rotated: a converge rotates them on every run, which is not drift.
+            "rotates_every_run": [{"name": entry["name"], "reason": entry["reason"]}
+                                  for entry in plan["actions"] if rotates_every_run(entry)],
         }
         report["drifted"] = report["drifted"] or plan["drifted"]
+    for host, org in report["orgs"].items():
+        label = org_label(host, orgs_by_host.get(host))
+        if label != host:
+            org["label"] = label
     return report
 
 
 def drift_lines(report):
     """The drift report as lines of at most SUMMARY_WIDTH columns: one line per org, one per finding."""
     lines = []
-    for name, org in report["orgs"].items():
+    for host, org in report["orgs"].items():
+        name = org.get("label", host)
         if "error" in org:
             lines.extend(_wrapped("%s: ERROR - %s" % (name, org["error"]), ""))
             continue
-        found = [category for category in DRIFT_CATEGORIES if org["drift"].get(category)]
+        found = _drift_found(org)
         state = "DRIFTED (%s)" % ", ".join(found) if org["drifted"] else "no drift"
         head = "%s: %s; next expiry %s" % (name, state, (org["next_expiry"] or "-")[:10])
         if org["unmanaged"]:
@@ -555,7 +637,27 @@ def drift_lines(report):
             for item in org["drift"][category]:
                 text = item.get("reason") or "token %s expired %s" % (item.get("token_id"), item.get("expires"))
                 lines.extend(_wrapped("%s %s: %s" % (category, item["name"], text), "  "))
+        for item in org.get("rotates_every_run", []):
+            lines.extend(_wrapped("not drift, a converge would rotate %s (declared state: rotated): %s"
+                                  % (item["name"], item["reason"]), "  "))
     return lines
+
+
+def _drift_found(org):
+    return [category for category in DRIFT_CATEGORIES if org["drift"].get(category)]
+
+
+def drift_failure(report, host):
+    """The message that fails an org's drift check, or None when the org matches its declared tokens."""
+    org = report["orgs"][host]
+    name = org.get("label", host)
+    if "error" in org:
+        return "%s could not be read: %s" % (name, _brief(org["error"]))
+    if not org["drifted"]:
+        return None
+    found = _drift_found(org)
+    return "%s drifted from the declared tokens (%s); the lines above name the tokens. Run the converge playbook to " \
+        "fix it." % (name, ", ".join(found) or "its plan has changes to make")
 
 
 def shared_orgs(hosts):

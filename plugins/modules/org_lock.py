@@ -16,10 +16,21 @@ description:
     O(timeout) seconds and then fail with the holder's process, host and start time; with O(wait=false) they do
     not wait and get RV(acquired=false) and the holder instead.
   - The lock records the host and the process of the run that holds it (the C(ansible-playbook) process, with
-    its start time, so that a reused process ID does not count). A lock whose process is no longer running on
-    this host (a run that was killed) is broken at once, with a warning.
-  - A lock of another host cannot be checked that way; it is broken, with a warning, once it is older than
-    O(stale_after) seconds.
+    its start time, so that a reused process ID does not count). The module itself runs in a process that ends
+    with its task (Ansible's worker process, forked by C(ansible-playbook) for each task, or a module process under
+    it), so the module walks up its parent processes to the C(ansible-playbook) process, which lives as long as the
+    run.
+  - A lock of this host is never broken while its process runs, however old it is, and is broken at once, with a
+    warning, when that process is gone (a run that was killed).
+  - A lock of another host cannot be checked that way. Its holder renews a heartbeat instead, the modification time
+    of the lock's C(owner.json), from a small background process that the module starts when it takes the lock.
+    That process touches the file every quarter of O(stale_after), bounded to between 0.25 and 10 seconds,
+    and ends as soon as the lock is released, or taken from this run, or the run's C(ansible-playbook) process ends
+    (it waits on that process, and stays in its process group), so it never outlives a killed run. A lock of another
+    host is broken, with a warning, after O(stale_after) seconds without a heartbeat.
+  - A background heartbeat rather than renewals between tasks, because one slow request (or a long handover) can
+    outlast O(stale_after) while no task starts, and because it adds no task to a run; only a run that takes a lock
+    starts one, so an org with nothing to change costs nothing.
   - The lock only protects runs that share the file system of O(path). Runs on different machines (AWX execution
     nodes) need a shared O(path) or must not run at the same time (AWX job templates do not by default).
   - Talks to no API; it is not in the C(resolver.scim.resolver) action group.
@@ -60,9 +71,13 @@ options:
     default: true
   stale_after:
     description:
-      - Seconds after which a lock of another host is taken to be left by a dead run and broken. Keep it above
-        the longest run you expect.
-      - A lock of this host whose run is no longer running is broken at once, whatever its age.
+      - Seconds without a heartbeat after which a lock of another host is taken to be left by a dead run and
+        broken. Keep it well above 10 seconds (the longest interval between two heartbeats) and above the time
+        attributes of a shared file system may lag (NFS C(acregmax), 60 seconds by default); the controllers'
+        clocks must agree, since the heartbeat's time is compared with the waiting run's clock.
+      - Also sets how often this run's heartbeat beats (every quarter of it, 0.25 to 10 seconds).
+      - A lock of this host is judged by its process instead, whatever its age; it is broken at once when its run is
+        no longer running, and never while it runs.
     type: int
     default: 3600
   description:
@@ -81,8 +96,9 @@ notes:
   - The module never reports a change, because a run removes its lock before it ends; only its warnings tell.
   - Processes are read from C(/proc) (Linux, including execution environments). Where there is none (macOS), and
     for runs whose modules do not run under an C(ansible-playbook) (or C(ansible), C(ansible-pull),
-    C(ansible-console)) process on the host of O(path), no process is recorded and a lock is broken only after
-    O(stale_after).
+    C(ansible-console)) process on the host of O(path), no process is recorded and no heartbeat is started, since
+    nothing tells how long the run lives; such a lock is broken after O(stale_after) seconds from when it was
+    taken, so there keep O(stale_after) above the longest run.
   - The host is known by its host name. Containers that share O(path) must have distinct host names (the
     default for containers and Kubernetes pods), since a process ID means nothing in another container.
 seealso:
@@ -152,6 +168,7 @@ released:
 """
 
 import datetime
+import socket
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -186,10 +203,13 @@ def _iso(seconds):
         return "an unknown time"
 
 
-BROKEN = {
-    "gone": "Broke the lock %s of a run that is no longer running: %s.",
-    "stale": "Broke the lock %s, older than stale_after, of a run on another host that may have died: %s.",
-}
+def broke(path, holder, reason, silent, stale_after):
+    """The warning for a lock broken on the way: which case applied, and whose lock it was."""
+    if reason == "gone":
+        return "Broke the lock %s of a run on this host that is no longer running: %s." % (path, held_since(holder))
+    where = "on another host" if holder and holder.get("host") != socket.gethostname() else "whose process cannot be checked"
+    return "Broke the lock %s of a run %s that sent no heartbeat for %d s (stale_after %d s); it may have died: %s." % (
+        path, where, silent, stale_after, held_since(holder))
 
 
 def run(module):
@@ -219,8 +239,13 @@ def run(module):
         module.fail_json(msg="Cannot use the lock: %s" % exc)
     except OSError as exc:
         module.fail_json(msg="Cannot create the lock %s: %s." % (params["path"], exc.strerror))
-    for holder, reason in broken:
-        module.warn(BROKEN[reason] % (params["path"], held_since(holder)))
+    for holder, reason, silent in broken:
+        module.warn(broke(params["path"], holder, reason, silent, params["stale_after"]))
+    try:
+        org_lock.keep_alive(params["path"], owner, params["stale_after"])
+    except OSError as exc:
+        module.warn("The lock %s is held without a heartbeat (%s): a run on another host may break it after "
+                    "stale_after seconds." % (params["path"], exc.strerror))
     return {"changed": False, "acquired": True, "owner": owner["owner"], "waited": round(waited, 3)}
 
 

@@ -11,8 +11,9 @@ description:
   - Reads the org's SCIM tokens once and decides, for every declared token, what M(resolver.scim.scim_token) would
     do. It runs the same decision code as that module, so a role can call M(resolver.scim.scim_token) only for the
     entries that need action. Read-only; the planning step of the C(resolver.scim.scim_tokens) role.
-  - Also reports drift by category (missing, expiring, expired, domain mismatch, unstored, superseded, extra), so
-    it doubles as a scheduled drift check.
+  - Also reports drift by category (C(missing), C(expiring), C(expired), C(domain_mismatch), C(unstored),
+    C(superseded), C(extra), C(unknown_expiry), C(handover_pending), C(store_unknown); see RV(drift)), so it doubles
+    as a scheduled drift check.
   - Every entry is validated before the read; a bad entry fails the task with a message that names it.
 author:
   - resolver.scim maintainers (@resolver-scim)
@@ -133,10 +134,18 @@ options:
         their own variables (V(resolver_scim_heal_unstored) for O(heal_unstored)).
     type: str
     default: tokens
+attributes:
+  check_mode:
+    description: Read-only; runs the same in check mode.
+    support: full
+  diff_mode:
+    description:
+      - Read-only. Returns RV(diff), the planned actions as a diff of the tokens' metadata; the
+        C(resolver.scim.scim_tokens) role shows it with C(--diff). Never a value.
+    support: full
 extends_documentation_fragment:
   - resolver.scim.connection
   - resolver.scim.attributes
-  - resolver.scim.attributes.info_module
 seealso:
   - module: resolver.scim.scim_token
   - module: resolver.scim.scim_token_info
@@ -277,7 +286,9 @@ drift:
            "domain_mismatch": [], "unstored": [], "superseded": [], "extra": [], "unknown_expiry": [],
            "handover_pending": [], "store_unknown": []}
 drifted:
-  description: Whether a converge would change anything (RV(actions) is not empty), or a current token's expiry is unknown.
+  description:
+    - Whether a converge would change anything (RV(actions) is not empty), or a current token's expiry is unknown.
+    - The rotation that an entry's C(state=rotated) asks of every run is an action but not drift.
   returned: success
   type: bool
   sample: true
@@ -294,13 +305,12 @@ tokens:
   sample: []
 refused:
   description:
-    - Why the plan was refused (O(store_org_known=false) and live declared tokens the store does not hold). The
-      module failed with this message, and nothing may be changed. Never a token value.
+    - Set when the plan was refused (O(store_org_known=false) and live declared tokens the store does not hold). The
+      module failed, and nothing may be changed. Why, and what to do, is the failure's C(msg) (printed once, not
+      repeated here). Never a token value.
   returned: on failure, when the plan was refused
   type: str
-  sample: "The token store (aws secretsmanager resolver-scim/acme/ (eu-west-1)) has never been used for this org, yet
-    Resolver has live declared tokens it does not hold: okta (live token 1042; planned: healed). Nothing was
-    changed: ..."
+  sample: "the token store was never used for this org: msg says why and what to do"
 store_problems:
   description: Store records that were not used (another org's record, a name recorded twice), one sentence each.
   returned: success
@@ -322,6 +332,20 @@ api_url:
   returned: success
   type: str
   sample: https://acme.resolver.com/api
+diff:
+  description:
+    - For each token name with a planned action, its tokens' C(id), C(email_domains) and C(expires) now
+      (C(before)) and after the action (C(after)), as a Terraform plan shows them; a token to be issued shows
+      C((known after the issue)) for its id and expiry, and C(handed_over_to) names the identity provider it goes
+      to. A name without tokens is left out (of C(before) when it has none yet, of C(after) when all are revoked). Never a value.
+  returned: when RV(actions) is not empty
+  type: dict
+  sample: {"before": {"okta": {"tokens": [{"id": 1042, "email_domains": ["acme.com"],
+                                           "expires": "2026-12-18T12:00:00Z"}]}},
+           "after": {"okta": {"tokens": [{"id": "(known after the issue)", "email_domains": ["acme.com"],
+                                          "expires": "(known after the issue)"}]}},
+           "before_header": "Acme Corp: SCIM tokens now",
+           "after_header": "Acme Corp: SCIM tokens after the planned actions"}
 membership:
   description: The caller's org membership, as M(resolver.scim.org_membership_info) returns it.
   returned: when O(require_admin=true)
@@ -341,6 +365,7 @@ from ansible_collections.resolver.scim.plugins.module_utils.org_plan import (
     store_view,
     validate_entries,
 )
+from ansible_collections.resolver.scim.plugins.module_utils.plan_diff import plan_diff
 from ansible_collections.resolver.scim.plugins.module_utils.token_service import default_scim_url
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import utcnow
 
@@ -358,6 +383,10 @@ ARGUMENT_SPEC = dict(
     label=dict(type="str", default="tokens"),
 )
 MODULE_RULES = dict(supports_check_mode=True)
+
+
+# A refused plan fails with the whole message as msg; its result says so once more only in short.
+REFUSED_SEE_MSG = "the token store was never used for this org: msg says why and what to do"
 
 
 def what_is_stored(params, api, membership):
@@ -408,8 +437,8 @@ def run(module, api):
     refused = result.pop("refused")
     if refused:
         # The failed result keeps the plan, so that a drift check reports the refused tokens as drift.
-        raise TokenRunFailed(refused, dict(result, refused=refused))
-    return False, result, None
+        raise TokenRunFailed(refused, dict(result, refused=REFUSED_SEE_MSG))
+    return False, result, plan_diff(result, (membership or {}).get("org_name") or result["api_url"])
 
 
 def main():

@@ -12,8 +12,10 @@ Test-only control routes live under /_emulator/ and are never part of the emulat
   GET  /_emulator/seed                     seeded orgs, users, memberships and their API keys/passwords
   POST /_emulator/reset   {config}         back to the seed, with switches
   POST /_emulator/config  {switch: value}  change switches
-  POST /_emulator/clock   {"offset_seconds": n}   server clock offset (sessions)
-  POST /_emulator/age_tokens {"days": n, "ids": [..]}  shift tokens' creation and expiry back
+  POST /_emulator/clock   {"offset_seconds": n}   server clock offset: sessions expire and tokens stop working
+                                           by it; the listed expiry, which the collection compares with the
+                                           controller's clock, does not move (use age_tokens for renewals)
+  POST /_emulator/age_tokens {"days": n, "ids": [..]}  shift tokens' creation and expiry back (all, or ids)
   POST /_emulator/users/{id}/deactivate    deactivate a user (its tokens stop working)
   POST /_emulator/faults  [{rule}, ...]    inject faults; DELETE clears them
   POST /_emulator/tokens  {"org_id", "name", "email_domains"}  plant a token out of band (its secret is
@@ -598,8 +600,16 @@ def make_server(host="127.0.0.1", port=0, certfile=None, keyfile=None, seed_orgs
     return server
 
 
+def control_routes():
+    """The test-only control routes of both emulators, as their docstrings list them, for --help."""
+    own = __doc__[__doc__.index("Test-only control routes"):__doc__.index("\n\nThe same server")]
+    entra = graph_emulator.__doc__[graph_emulator.__doc__.index("Test-only control routes"):]
+    return own + "\n\nEntra ID stand-in (graph_emulator.py). " + entra.strip()
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Resolver API emulator (test double).")
+    parser = argparse.ArgumentParser(description="Resolver API emulator (test double).", epilog=control_routes(),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--cert", help="PEM certificate (serves HTTPS)")

@@ -52,7 +52,7 @@ def test_handover_lifecycle(ansible, emulator, tmp_path):
     rc, results, output = ansible.run_playbook("converge", inventory, check=True, diff=True, verbosity=4)
     assert rc == 0, output[-3000:]
     text = " ".join(" ".join(summary(results)["org1-acme"]).split())
-    assert "created entra: no token named 'entra' exists; hand it to Entra ID (service principal %s)" % sp["id"] in text
+    assert "would create entra: no token named 'entra' exists; hand it to Entra ID (service principal %s)" % sp["id"] in text
     assert emulator.mutating() == [] and graph_requests(emulator) == []
 
     # first converge: both issued, Entra ID given its token and proven, Okta's admins notified (no value)

@@ -58,5 +58,5 @@ def test_a_killed_runs_lock_is_broken_at_once_and_a_live_one_is_not(ansible, tmp
     assert taken["_status"] == "ok" and taken["acquired"] is True, taken["_output"][-2000:]
     # The whole ansible-playbook run took a few seconds; waiting for the holder would take the 600 s timeout.
     assert taken["waited"] < 2 and seconds < 60
-    assert "Broke the lock %s of a run that is no longer running: pid %d on %s (the run that gets killed)" % (
+    assert "Broke the lock %s of a run on this host that is no longer running: pid %d on %s (the run that gets killed)" % (
         lock, holding.pid, socket.gethostname()) in " ".join(taken["_output"].split())

@@ -137,7 +137,7 @@ def test_check_mode_shows_each_action_with_its_reason(ansible, emulator, tmp_pat
     assert rc == 0, output[-3000:]
     lines = summary(results)["org1-acme"]
     assert lines[0].startswith("org1-acme: would change")
-    assert "created okta: no token named 'okta' exists" in lines
+    assert "would create okta: no token named 'okta' exists" in lines
     assert emulator.mutating() == []
 
 
@@ -155,7 +155,7 @@ def test_a_refused_domain_is_reported_once_by_token_name(ansible, emulator, tmp_
     assert len(carriers) == 1 and "entra-id (issue): " in carriers[0]["result"]["msg"]
     assert "entra-id (final plan)" not in output
     assert records(str(tmp_path / "store"))["org1-acme"]["okta"]["token_id"] == live_by_org(emulator)[1]["okta"][0]
-    assert "FAILED entra-id at the issue step" in "\n".join(summary(results)["org1-acme"])
+    assert "FAILED entra-id: did not create it, stopped at the issue step" in " ".join(summary(results)["org1-acme"])
 
 
 def test_renewal_with_previous_keep_reports_the_new_expiry_now_and_later(ansible, emulator, tmp_path):

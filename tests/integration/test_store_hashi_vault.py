@@ -165,13 +165,7 @@ def test_an_org_without_secrets_reads_no_records(vault):
 
 
 def test_approle_auth(vault, openbao):
-    openbao.cli("auth", "enable", "approle", check=False)
-    policy = "p-" + secrets.token_hex(4)
-    openbao.token(POLICY, policy_name=policy)
-    role = "resolver-scim-" + secrets.token_hex(3)
-    openbao.cli("write", "auth/approle/role/" + role, "token_policies=" + policy, "token_ttl=10m")
-    role_id = openbao.json("read", "auth/approle/role/%s/role-id" % role)["data"]["role_id"]
-    secret_id = openbao.json("write", "-f", "auth/approle/role/%s/secret-id" % role)["data"]["secret_id"]
+    role_id, secret_id = openbao.approle(POLICY)
     value = token_value()
     vault.secrets |= {secret_id, value}
     settings = vault.settings(resolver_scim_hashi_vault_token=None, resolver_scim_hashi_vault_auth_method="approle",

@@ -21,6 +21,8 @@ import time
 import urllib.error
 import urllib.request
 
+import yaml
+
 BIN = os.path.dirname(sys.executable)
 LOOPBACK = "127.0.0.1"
 
@@ -144,6 +146,17 @@ class OpenBao:
             policies.append("-policy=" + policy_name)
         return self.json("token create", "-ttl=1h", *policies)["auth"]["client_token"]
 
+    def approle(self, policy):
+        """role_id and secret_id of a new AppRole whose tokens have only the given policy (HCL text)."""
+        self.cli("auth", "enable", "approle", check=False)
+        policy_name = "p-" + secrets.token_hex(4)
+        self.token(policy, policy_name=policy_name)
+        role = "resolver-scim-" + secrets.token_hex(3)
+        self.cli("write", "auth/approle/role/" + role, "token_policies=" + policy_name, "token_ttl=10m")
+        role_id = self.json("read", "auth/approle/role/%s/role-id" % role)["data"]["role_id"]
+        secret_id = self.json("write", "-f", "auth/approle/role/%s/secret-id" % role)["data"]["secret_id"]
+        return role_id, secret_id
+
     def audit_mark(self):
         return log_mark(self.audit_log)
 
@@ -235,8 +248,9 @@ class Moto:
         stop(self.process)
 
 
-STORE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                         "roles", "scim_tokens", "tasks", "store")
+ROLE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                        "roles", "scim_tokens")
+STORE_DIR = os.path.join(ROLE_DIR, "tasks", "store")
 
 
 def verb(store, name, **variables):
@@ -285,9 +299,18 @@ class StoreRuns:
                 assert secret not in text
 
 
+def store_connections():
+    """The stores' connection options (scim_tokens_hashi_vault_connection, ...), as the role's vars/main.yml defines
+    them once for every verb."""
+    with open(os.path.join(ROLE_DIR, "vars", "main.yml"), encoding="utf-8") as handle:
+        role_vars = yaml.safe_load(handle)
+    return {name: value for name, value in role_vars.items()
+            if name.startswith(("scim_tokens_hashi_vault_", "scim_tokens_aws_"))}
+
+
 def store_play(settings, tasks, org="acme", org_id=1):
     """One play over the org's host with the role-level variables the store verbs read."""
-    variables = {"scim_tokens_org": org, "scim_tokens_org_key": org, "scim_tokens_org_id": org_id}
+    variables = dict(store_connections(), scim_tokens_org=org, scim_tokens_org_key=org, scim_tokens_org_id=org_id)
     variables.update(settings)
     return [{"name": "store verbs", "hosts": org, "gather_facts": False, "vars": variables, "tasks": tasks}]
 

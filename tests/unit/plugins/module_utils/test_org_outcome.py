@@ -136,7 +136,7 @@ def test_summary_lines_fit_100_columns_and_say_what_was_revoked():
                            {"org": "globex", "plan": None, "error": "wrong key"}], check_mode=True)
     assert all(len(line) <= 100 for line in lines)
     text = "\n".join(lines)
-    assert "renewed okta: token 1 expires in 10 days" in text and "then revoke 1" in text
+    assert "would renew okta: token 1 expires in 10 days" in text and "then revoke 1" in text
     assert "globex: FAILED - wrong key" in text and text.endswith("nothing was changed)")
 
 

@@ -136,7 +136,7 @@ def test_plan_run_fails_a_refused_plan_and_keeps_the_plan_in_the_failure():
     assert failed.value.message.startswith("The token store (file store /srv/scim/acme) has never been used")
     assert "resolver_scim_heal_unstored=false" in failed.value.message
     result = failed.value.result
-    assert result["refused"] == failed.value.message and result["actions"] == []
+    assert result["refused"] == scim_token_plan.REFUSED_SEE_MSG and result["actions"] == []
     assert [e["name"] for e in result["drift"]["store_unknown"]] == ["okta"] and result["drifted"]
     assert api.calls == ["list"]
     # Confirmed as new, the same store heals; a store that knows the org is planned as before, without "refused".

@@ -57,7 +57,8 @@ def test_try_lock_breaks_a_dead_runs_lock_first(capsys, tmp_path, monkeypatch):
     result = run_module(capsys, path=str(path), wait=False)
     assert result["acquired"] is True
     [warning] = warnings
-    assert warning.startswith("Broke the lock %s of a run that is no longer running: pid %d on %s (Rotate (acme-prod))"
+    assert warning.startswith("Broke the lock %s of a run on this host that is no longer running: pid %d on %s "
+                              "(Rotate (acme-prod))"
                               % (path, 2 ** 22 + 1, socket.gethostname()))
 
 
