@@ -12,12 +12,14 @@ import threading
 import urllib.request
 
 import pytest
+import trustme
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "emulator"))
 sys.path.insert(0, os.path.join(HERE, "servers"))
 
+import entra_credentials  # noqa: E402  pylint: disable=wrong-import-position
 import org_inventory  # noqa: E402  pylint: disable=wrong-import-position
 import resolver_emulator  # noqa: E402  pylint: disable=wrong-import-position
 import store_servers  # noqa: E402  pylint: disable=wrong-import-position
@@ -103,11 +105,32 @@ class Emulator:
         """Connection options of resolver.scim.entra_provisioning for a seeded app registration."""
         seed = self.entra("GET", "seed")
         registration = next(a for a in seed["apps"] if a["name"] == app)
+        # msal signs in over https only: the server's https listener (same state), trusted through ca_path.
         options = {"tenant_id": seed["tenant_id"], "client_id": registration["client_id"],
-                   "client_secret": registration["client_secret"], "authority_url": self.base + "/_entra/login",
-                   "graph_url": self.base + "/_entra/graph", "timeout": 5}
+                   "client_secret": registration["client_secret"], "graph_url": self.base + "/_entra/graph",
+                   "authority_url": getattr(self.server, "login_url", self.base) + "/_entra/login", "timeout": 5,
+                   "ca_path": getattr(self.server, "login_ca", None)}
         options.update(extra)
         return {k: v for k, v in options.items() if v is not None}
+
+    def app(self, name="provisioner"):
+        return next(a for a in self.entra("GET", "seed")["apps"] if a["name"] == name)
+
+    def register_certificate(self, certificate_pem, app="provisioner"):
+        """Upload a certificate to an app registration (Certificates & secrets)."""
+        return self.entra("POST", "apps/%s/certificates" % self.app(app)["client_id"], {"certificate": certificate_pem})
+
+    def trust_issuer(self, issuer, subject, app="provisioner"):
+        """A federated credential of an app registration: tokens of ``issuer`` (entra_credentials.Issuer) for
+        ``subject``."""
+        return self.entra("POST", "apps/%s/federated_credentials" % self.app(app)["client_id"], {
+            "issuer": issuer.url, "subject": subject, "public_key": entra_credentials.public_key_pem(issuer.key)})
+
+    def managed_identities(self, system=None, user_assigned=()):
+        """The identities of the "Azure resource" the IMDS stand-in serves: app names (client ids are seeded)."""
+        return self.entra("POST", "managed_identities", {
+            "system": self.app(system)["client_id"] if system else None,
+            "user_assigned": [self.app(name)["client_id"] for name in user_assigned]})
 
     def service_principal(self, name="resolver"):
         return next(sp for sp in self.entra("GET", "seed")["service_principals"] if sp["name"] == name)
@@ -130,9 +153,20 @@ def start_server(**kwargs):
 
 
 @pytest.fixture(scope="session")
-def emulator_server():
+def emulator_server(tmp_path_factory):
+    """The emulator over http, with an https listener of the same state for Entra ID's sign-in (msal requires
+    https), whose certificate a trustme CA (``server.login_ca``) signs."""
     server = start_server()
+    ca, directory = trustme.CA(), tmp_path_factory.mktemp("login-tls")
+    issued = ca.issue_cert("localhost", "127.0.0.1")
+    chain, key, server.login_ca = (str(directory / name) for name in ("cert.pem", "key.pem", "ca.pem"))
+    issued.private_key_and_cert_chain_pem.write_to_path(chain)
+    issued.private_key_pem.write_to_path(key)
+    ca.cert_pem.write_to_path(server.login_ca)
+    login = start_server(certfile=chain, keyfile=key, state=server.state)
+    server.login_url = login.url
     yield server
+    login.shutdown()
     server.shutdown()
 
 

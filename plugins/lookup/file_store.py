@@ -69,6 +69,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
+from ansible_collections.resolver.scim.plugins.module_utils.errors import PATH_LIKE, quoted
 from ansible_collections.resolver.scim.plugins.plugin_utils.file_store import (
     StoreError,
     missing_directories,
@@ -93,8 +94,8 @@ class LookupModule(LookupBase):
                     password_file = self.get_option("password_file")
                     if password_file is not None and not (password_file and os.path.isfile(password_file)):
                         raise StoreError("resolver_scim_token_store=vault needs resolver_scim_vault_password_file, the "
-                                         "path of an existing file holding the vault password (got %r)."
-                                         % password_file)
+                                         "path of an existing file holding the vault password; got %s."
+                                         % quoted(password_file, PATH_LIKE))
                     records, problems = read_records(directory)
                     for problem in problems:
                         display.warning(problem)

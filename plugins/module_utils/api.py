@@ -139,6 +139,14 @@ class ResolverApi:
         self._seen_domains_form = None
         self._identity = None
 
+    @property
+    def secrets(self):
+        """Every credential and token this API object sent or received, to redact from any text."""
+        return self.client.secrets
+
+    def close(self):
+        self.client.session.close()
+
     # ----- identity ---------------------------------------------------------------------------------
 
     def whoami(self):

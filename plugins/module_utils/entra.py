@@ -3,10 +3,10 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Microsoft Entra ID provisioning credentials through Microsoft Graph v1.0.
 
-A client-credentials token from ``{authority_url}/{tenant_id}/oauth2/v2.0/token`` (a form POST with requests,
-not msal: see docs/api-assumptions.md), then the synchronization API of one service principal: its jobs, its
-secrets (BaseAddress and SecretToken), validateCredentials and start. Every text this module shows is redacted
-of the client secret, the access token and the SCIM token.
+An access token through msal (entra_signin.py: client secret, certificate, workload identity federation or managed
+identity; docs/entra-id.md), then the synchronization API of one service principal: its jobs, its secrets
+(BaseAddress and SecretToken), validateCredentials and start. Every text this module shows is redacted of every
+credential, assertion, access token and the SCIM token.
 """
 
 import os
@@ -22,8 +22,21 @@ from ansible_collections.resolver.scim.plugins.module_utils.client import (
     is_loopback,
     parse_retry_after,
 )
+from ansible_collections.resolver.scim.plugins.module_utils.entra_signin import (
+    MANAGED_IDENTITY,
+    SIGN_IN_ARGUMENT_SPEC,
+    MsalTransport,
+    SignIn,
+)
 from ansible_collections.resolver.scim.plugins.module_utils.module import env_fallback
-from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError
+from ansible_collections.resolver.scim.plugins.module_utils.errors import (
+    HOST_LIKE,
+    NOT_SHOWN,
+    PATH_LIKE,
+    InputError,
+    ResolverError,
+    quoted,
+)
 
 DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
 DEFAULT_GRAPH = "https://graph.microsoft.com"
@@ -42,13 +55,15 @@ _TENANT = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 _JOB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 # The connection options of group/resolver.scim.entra; documented in plugins/doc_fragments/entra.py.
-# Environment names as Azure tools (AZURE_TENANT_ID, AZURE_CLIENT_SECRET) and AWX's "Microsoft Azure Resource
-# Manager" credential (AZURE_TENANT, AZURE_SECRET) set them; an empty variable counts as unset.
+# Environment names as Azure tools (AZURE_TENANT_ID, AZURE_CLIENT_SECRET, AZURE_AUTHORITY_HOST) and AWX's
+# "Microsoft Azure Resource Manager" credential (AZURE_TENANT, AZURE_SECRET) set them; an empty variable counts as
+# unset.
 ENTRA_ARGUMENT_SPEC = dict(
+    SIGN_IN_ARGUMENT_SPEC,
     tenant_id=dict(type="str", fallback=(env_fallback, ["AZURE_TENANT_ID", "AZURE_TENANT"])),
     client_id=dict(type="str", fallback=(env_fallback, ["AZURE_CLIENT_ID"])),
     client_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["AZURE_CLIENT_SECRET", "AZURE_SECRET"])),
-    authority_url=dict(type="str", default=DEFAULT_AUTHORITY),
+    authority_url=dict(type="str", default=DEFAULT_AUTHORITY, fallback=(env_fallback, ["AZURE_AUTHORITY_HOST"])),
     graph_url=dict(type="str", default=DEFAULT_GRAPH),
     validate_certs=dict(type="bool", default=True),
     ca_path=dict(type="path"),
@@ -56,18 +71,13 @@ ENTRA_ARGUMENT_SPEC = dict(
 )
 
 
-class EntraError(Exception):
+class EntraError(ResolverError):
     """An expected failure of one step, with a message that is safe to show (redacted)."""
 
     def __init__(self, message, status=None, code=None, detail=None):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+        super().__init__(message, status)
         self.code = code
         self.detail = detail  # the service's own message (redacted)
-
-    def __str__(self):
-        return self.message
 
 
 class CredentialsRejected(EntraError):
@@ -78,10 +88,11 @@ def check_endpoint(url, option, example):
     """Refuse an endpoint URL that cannot work or would send a secret in clear; return it without a trailing /."""
     parts = urlsplit(url or "")
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InputError("%s %r is not an http(s) URL; give the scheme and host, for example %s." % (option, url, example))
+        raise InputError("%s %s is not an http(s) URL; give the scheme and host, for example %s."
+                         % (option, quoted(url, HOST_LIKE), example))
     if parts.username or parts.password or parts.query or parts.fragment:
-        raise InputError("%s %r must be a plain base URL, without credentials, query or fragment; for example %s."
-                         % (option, url, example))
+        raise InputError("%s must be a plain base URL, without credentials, query or fragment (%s); for example %s."
+                         % (option, NOT_SHOWN, example))
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise InputError("%s %r uses plain http:// to a non-loopback host, so secrets would travel unencrypted; use "
                          "https:// (plain http is accepted only for loopback test stand-ins)." % (option, url))
@@ -90,19 +101,22 @@ def check_endpoint(url, option, example):
 
 def check_connection(params):
     """The connection options, checked before any request."""
-    for option, variables in (("tenant_id", "AZURE_TENANT_ID or AZURE_TENANT"), ("client_id", "AZURE_CLIENT_ID"),
-                              ("client_secret", "AZURE_CLIENT_SECRET or AZURE_SECRET")):
-        if not params[option]:
+    managed_identity = params.get("managed_identity")
+    for option, variables in (("tenant_id", "AZURE_TENANT_ID or AZURE_TENANT"), ("client_id", "AZURE_CLIENT_ID")):
+        if not params[option] and not managed_identity:
             raise InputError("%s is required: set the %s option or the %s environment variable (the app registration "
                              "that may manage the enterprise app's provisioning)." % (option, option, variables))
-    if not _TENANT.match(params["tenant_id"]):
-        raise InputError("tenant_id %r is not a tenant: give the Directory (tenant) ID, a GUID, or a verified domain "
-                         "such as contoso.onmicrosoft.com." % params["tenant_id"])
-    if not _GUID.match(params["client_id"]):
-        raise InputError("client_id %r is not an Application (client) ID: give the GUID shown on the app "
-                         "registration's Overview page." % params["client_id"])
+    if params["tenant_id"] and not _TENANT.match(params["tenant_id"]):
+        raise InputError("tenant_id is not a tenant (%s): give the Directory (tenant) ID, a GUID, or a verified "
+                         "domain such as contoso.onmicrosoft.com." % NOT_SHOWN)
+    if params["client_id"] and not _GUID.match(params["client_id"]):
+        raise InputError("client_id is not an Application (client) ID (%s): give the GUID shown on the app "
+                         "registration's Overview page." % NOT_SHOWN)
     authority = check_endpoint(params["authority_url"], "authority_url", DEFAULT_AUTHORITY)
-    if "/oauth2" in authority or authority.lower().endswith("/" + params["tenant_id"].lower()):
+    if not authority.startswith("https://") and not managed_identity:
+        raise InputError("authority_url %s must be https:// (msal signs in over https only)."
+                         % quoted(params["authority_url"], HOST_LIKE))
+    if "/oauth2" in authority or (params["tenant_id"] and authority.lower().endswith("/" + params["tenant_id"].lower())):
         raise InputError("authority_url %r must be the authority host only, for example %s; the tenant and the "
                          "token path are added from tenant_id." % (params["authority_url"], DEFAULT_AUTHORITY))
     graph = check_endpoint(params["graph_url"], "graph_url", DEFAULT_GRAPH)
@@ -112,20 +126,21 @@ def check_connection(params):
     if params["timeout"] is not None and params["timeout"] <= 0:
         raise InputError("timeout must be a positive number of seconds; got %s." % params["timeout"])
     if params["ca_path"] and not os.path.isfile(params["ca_path"]):
-        raise InputError("ca_path %r does not exist or is not a file; give a PEM CA bundle." % params["ca_path"])
+        raise InputError("ca_path %s does not exist or is not a file; give a PEM CA bundle."
+                         % quoted(params["ca_path"], PATH_LIKE))
     return authority, graph
 
 
 def check_object_id(value, option, what):
     if not value or not _GUID.match(value):
-        raise InputError("%s %r is not an object ID: give the GUID of %s." % (option, value, what))
+        raise InputError("%s is not an object ID (%s): give the GUID of %s." % (option, NOT_SHOWN, what))
     return value
 
 
 def check_job_id(value):
     if value is not None and not _JOB_ID.match(value):
-        raise InputError("job_id %r is not a synchronization job id (such as scim.0a1b...): leave it out to find the "
-                         "SCIM job of the service principal." % value)
+        raise InputError("job_id is not a synchronization job id such as scim.0a1b... (%s): leave it out to find the "
+                         "SCIM job of the service principal." % NOT_SHOWN)
     return value
 
 
@@ -133,32 +148,48 @@ def _first_line(text, limit=300):
     return (text or "").strip().splitlines()[0][:limit] if (text or "").strip() else ""
 
 
-def _aadsts_hint(code):
-    if code in ("7000215", "7000222", "7000216"):
-        return ("Check client_secret (or AZURE_CLIENT_SECRET / AZURE_SECRET): use the secret's Value, not its Secret "
-                "ID, and check that it has not expired.")
-    if code in ("700016",):
-        return "Check client_id (or AZURE_CLIENT_ID) and that the app is registered in tenant_id's tenant."
-    if code in ("90002", "900023", "90013"):
-        return "Check tenant_id (or AZURE_TENANT_ID / AZURE_TENANT) and that authority_url is the tenant's cloud."
-    if code in ("500011", "1002012", "70011"):
-        return "Check graph_url: the token is requested for {graph_url}/.default."
-    return "Check tenant_id, client_id, client_secret and authority_url."
+# What to fix for each AADSTS code of a refused sign-in ({graph_url} is filled in).
+_AADSTS_HINTS = (
+    (("7000215", "7000222", "7000216"), "Check client_secret (or AZURE_CLIENT_SECRET / AZURE_SECRET): use the "
+     "secret's Value, not its Secret ID, and check that it has not expired."),
+    (("700027",), "Check the certificate: it must be one of the app registration's certificates (Certificates & "
+     "secrets, same thumbprint), the private key must be that certificate's, and it must not have expired; upload "
+     "the renewed certificate."),
+    (("700024",), "Check the clock of the host that signs in: the assertion's time window did not match Entra ID's."),
+    (("70021", "700211", "700213"), "Check the app registration's federated credentials (Certificates & secrets > "
+     "Federated credentials): one must trust exactly the token's issuer and subject, with audience "
+     "api://AzureADTokenExchange."),
+    (("700016",), "Check client_id (or AZURE_CLIENT_ID) and that the app is registered in tenant_id's tenant."),
+    (("90002", "900023", "90013"), "Check tenant_id (or AZURE_TENANT_ID / AZURE_TENANT) and that authority_url is "
+     "the tenant's cloud."),
+    (("500011", "1002012", "70011"), "Check graph_url: the token is requested for {graph_url}/.default."),
+)
+
+
+def _aadsts_hint(code, way):
+    if way == MANAGED_IDENTITY:
+        return ("Check that the Azure resource that runs this has a managed identity: the system-assigned one turned "
+                "on, or the user-assigned one whose client_id is given assigned to it. managed_identity works only on "
+                "Azure compute.")
+    return next((hint for codes, hint in _AADSTS_HINTS if code in codes),
+                "Check tenant_id, client_id, the %s and authority_url." % way)
 
 
 class GraphClient:
     """One keep-alive HTTP session to Entra ID's token endpoint and Microsoft Graph, for one app registration."""
 
-    def __init__(self, tenant_id, client_id, client_secret, authority_url=DEFAULT_AUTHORITY, graph_url=DEFAULT_GRAPH,
-                 validate_certs=True, ca_path=None, timeout=30, retry_policy=None, sleep=time.sleep,
-                 monotonic=time.monotonic):
+    def __init__(self, tenant_id, client_id, client_secret=None, authority_url=DEFAULT_AUTHORITY,
+                 graph_url=DEFAULT_GRAPH, validate_certs=True, ca_path=None, timeout=30, retry_policy=None,
+                 sleep=time.sleep, monotonic=time.monotonic, **sign_in):
+        """``sign_in``: the other options of SIGN_IN_ARGUMENT_SPEC (a certificate, a token file, managed_identity)."""
         self.tenant_id = tenant_id
         self.client_id = client_id
-        self.authority_url, self.graph_url = check_connection(dict(
-            tenant_id=tenant_id, client_id=client_id, client_secret=client_secret, authority_url=authority_url,
-            graph_url=graph_url, timeout=timeout, ca_path=ca_path))
-        self._client_secret = client_secret
-        self._secrets = [client_secret]
+        options = dict(sign_in, tenant_id=tenant_id, client_id=client_id, client_secret=client_secret,
+                       authority_url=authority_url, graph_url=graph_url, timeout=timeout, ca_path=ca_path)
+        self.authority_url, self.graph_url = check_connection(options)
+        self._secrets = []
+        self._sign_in = SignIn(options, self.add_secret)
+        self.add_secret(client_secret)
         self._access_token = None
         self.timeout = timeout
         self.retry_policy = retry_policy or RetryPolicy()
@@ -172,10 +203,16 @@ class GraphClient:
 
     # ----- secrets -----------------------------------------------------------------------------------
 
-    def add_secret(self, value):
-        """Redact ``value`` (the SCIM token handed to Entra) from every text this client produces."""
-        if value:
-            self._secrets.append(value)
+    @property
+    def secrets(self):
+        return list(self._secrets)
+
+    def close(self):
+        self.session.close()
+
+    def add_secret(self, *values):
+        """Redact ``values`` (credentials, assertions, tokens, the SCIM token) from every text this client produces."""
+        self._secrets.extend(value for value in values if isinstance(value, str) and value.strip())
 
     def redact(self, text):
         for secret in sorted(self._secrets, key=len, reverse=True):
@@ -227,34 +264,43 @@ class GraphClient:
     # ----- token -------------------------------------------------------------------------------------
 
     def access_token(self):
-        """A client-credentials access token for Graph (one request per client, reused for every call)."""
+        """An access token for Graph through msal (one sign-in per client, reused for every call)."""
         if self._access_token is None:
             step = "get an access token"
-            url = "%s/%s/oauth2/v2.0/token" % (self.authority_url, quote(self.tenant_id, safe=""))
-            form = {"client_id": self.client_id, "client_secret": self._client_secret,
-                    "scope": self.graph_url + "/.default", "grant_type": "client_credentials"}
-            response = self._send("POST", url, step, "authority_url", data=form)
-            data = self._json(response)
-            if response.status_code != 200:
-                raise self._login_error(response.status_code, data, step)
-            token = data.get("access_token") if isinstance(data, dict) else None
+            sign_in = MsalTransport(lambda method, url, **kwargs: self._send(method, url, step, "authority_url",
+                                                                               **kwargs), self.add_secret)
+            authority = "%s/%s" % (self.authority_url, quote(self.tenant_id or "", safe=""))
+            try:
+                answer = self._sign_in.acquire(sign_in, authority, self.graph_url)
+            except InputError as exc:  # the token file, read at sign-in
+                raise EntraError(self.redact("%s: %s" % (step, exc)))
+            token = answer.get("access_token") if isinstance(answer, dict) else None
             if not isinstance(token, str) or not token:
-                raise EntraError("%s: the token endpoint answered HTTP 200 without an access_token." % step)
+                raise self._login_error(sign_in.last, answer, step)
             self._access_token = token
-            self._secrets.append(token)
+            self.add_secret(token)
         return self._access_token
 
-    def _login_error(self, status, data, step):
+    def _login_error(self, response, answer, step):
+        """What Entra ID (or the managed identity endpoint) said, and what to fix."""
+        data = answer if isinstance(answer, dict) and answer.get("error") else (
+            self._json(response) if response is not None else None)
         error, description = None, None
         if isinstance(data, dict):
             error, description = data.get("error"), _first_line(data.get("error_description"))
         code = re.match(r"^AADSTS(\d+)", description or "")
-        hint = _aadsts_hint(code.group(1) if code else None).format(graph_url=self.graph_url)
+        status = response.status_code if response is not None else 0
+        hint = _aadsts_hint(code.group(1) if code else None, self._sign_in.way).format(graph_url=self.graph_url)
         if status == 429 or status >= 500:
             hint = "Entra ID kept answering HTTP %d within the retry budget; try again later." % status
-        message = ("%s: Entra ID refused the client credentials of client_id %s in tenant %s (HTTP %d %s: %s). %s"
-                   % (step, self.client_id, self.tenant_id, status, error or "error",
-                      description or "no reason given", hint))
+        if self._sign_in.way == MANAGED_IDENTITY:
+            message = ("%s: the managed identity endpoint gave no token for %s (HTTP %d %s: %s). %s"
+                       % (step, "client_id %s" % self.client_id if self.client_id else "the system-assigned identity",
+                          status, error or "error", description or "no reason given", hint))
+        else:
+            message = ("%s: Entra ID refused the %s sign-in of client_id %s in tenant %s (HTTP %d %s: %s). %s"
+                       % (step, self._sign_in.way, self.client_id, self.tenant_id, status, error or "error",
+                          description or "no reason given", hint))
         return EntraError(self.redact(message), status, error)
 
     # ----- Graph -------------------------------------------------------------------------------------
@@ -367,4 +413,5 @@ def build_client(params):
     return GraphClient(tenant_id=params["tenant_id"], client_id=params["client_id"],
                        client_secret=params["client_secret"], authority_url=params["authority_url"],
                        graph_url=params["graph_url"], validate_certs=params["validate_certs"],
-                       ca_path=params["ca_path"], timeout=params["timeout"])
+                       ca_path=params["ca_path"], timeout=params["timeout"],
+                       **{option: params[option] for option in SIGN_IN_ARGUMENT_SPEC})

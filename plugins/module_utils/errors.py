@@ -3,6 +3,28 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Every exception the collection raises on purpose; each message is safe to show (never a secret)."""
 
+import re
+
+NOT_SHOWN = "its value is not shown, in case it is a secret given to the wrong option"
+# A value that may be quoted back as a domain, a host or a URL (with scheme, user, port and path).
+HOST_LIKE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:[a-z0-9._-]+@)?(?:[a-z0-9*-]{1,63}\.)+[a-z]{2,63}"
+                       r"(?::\d{1,5})?(?:/[a-z0-9._~/-]*)?$", re.IGNORECASE)
+# A file path: absolute, home- or dot-relative, without spaces or line breaks.
+PATH_LIKE = re.compile(r"^(?:/|~|\.{1,2}/)[^\s]*$")
+
+
+def quoted(value, shape):
+    """``'value'`` when it matches ``shape`` (the form the option asks for), else a note that it is not shown: a
+    message quotes back a domain, a URL or a path, never a value that may be a secret pasted into the wrong field."""
+    if isinstance(value, str) and shape.match(value):
+        return repr(value)
+    return "(%s)" % NOT_SHOWN
+
+
+def kind_of(value):
+    """A value of the wrong type, described without the value."""
+    return "a %s" % type(value).__name__
+
 
 class InputError(ValueError):
     """A bad option value, found before any request; the message names the option and what is accepted."""

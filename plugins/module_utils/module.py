@@ -11,7 +11,7 @@ from ansible.module_utils.basic import AnsibleFallbackNotFound, AnsibleModule, m
 from ansible_collections.resolver.scim.plugins.module_utils.api import DOMAIN_FORMATS, ResolverApi
 from ansible_collections.resolver.scim.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 from ansible_collections.resolver.scim.plugins.module_utils.client import API_KEY_HEADERS, ResolverClient, redact
-from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError, ResolverError
+from ansible_collections.resolver.scim.plugins.module_utils.errors import PATH_LIKE, InputError, ResolverError, quoted
 
 
 def env_fallback(*names, environ=None):
@@ -56,7 +56,8 @@ def build_api(module):
         raise InputError("timeout must be a positive number of seconds; got %s." % params["timeout"])
     if params["ca_path"]:
         if not os.path.isfile(params["ca_path"]):
-            raise InputError("ca_path %r does not exist or is not a file; give a PEM CA bundle." % params["ca_path"])
+            raise InputError("ca_path %s does not exist or is not a file; give a PEM CA bundle."
+                             % quoted(params["ca_path"], PATH_LIKE))
     if not params["validate_certs"]:
         module.warn("validate_certs is false: the Resolver server certificate is not checked, so anyone on the "
                     "network path could read the credentials and tokens. Prefer ca_path with your CA bundle.")
@@ -77,8 +78,10 @@ def build_api(module):
     return ResolverApi(client, email_domains_format=params["email_domains_format"])
 
 
-def run_module(module, run):
-    """Call ``run(module, api) -> (changed, result, diff)`` and exit; every failure becomes a clean fail_json.
+def run_module(module, run, connect=build_api):
+    """Call ``run(module, connect(module)) -> (changed, result, diff)`` and exit; every failure becomes a clean
+    fail_json. ``connect`` checks the connection options and returns the service's API object (Resolver's by
+    default; entra_provisioning gives its Graph client), which knows the ``secrets`` it sent or received.
 
     An unexpected exception is reported too. Every traceback passed on (shown with ANSIBLE_DISPLAY_TRACEBACK or
     -vvv) has every known secret redacted: left to itself, ansible-core would format the exception chain, whose
@@ -89,11 +92,11 @@ def run_module(module, run):
     api = None
 
     def fail(msg, **result):
-        secrets = set(module.no_log_values) | set(api.client.secrets if api else ())
+        secrets = set(module.no_log_values) | set(api.secrets if api else ())
         module.fail_json(msg=redact(msg, secrets), exception=redact(traceback.format_exc(), secrets), **result)
 
     try:
-        api = build_api(module)
+        api = connect(module)
         changed, result, diff = run(module, api)
     except ResolverError as exc:
         # Some failures still carry facts the user must get (a new token that failed verification).

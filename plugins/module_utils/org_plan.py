@@ -14,7 +14,7 @@ import hashlib
 import re
 import textwrap
 
-from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError
+from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError, kind_of
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import (
     DEFAULT_ROTATE_BEFORE_DAYS,
     TOKEN_ENTRY_OPTIONS,
@@ -101,7 +101,8 @@ def validate_entries(entries, label="tokens"):
     for index, entry in enumerate(entries):
         where = "%s[%d]" % (label, index)
         if not isinstance(entry, dict):
-            raise InputError("%s must be a dict with keys %s; got %r." % (where, ", ".join(PLAN_ENTRY_OPTIONS), entry))
+            raise InputError("%s must be a dict with keys %s; got %s."
+                             % (where, ", ".join(PLAN_ENTRY_OPTIONS), kind_of(entry)))
         unknown = sorted(set(entry) - set(PLAN_ENTRY_OPTIONS))
         if unknown:
             raise InputError("%s has unknown key(s) %s; accepted keys: %s."
@@ -122,16 +123,16 @@ def validate_entries(entries, label="tokens"):
         days = entry.get("rotate_before_days")
         days = DEFAULT_ROTATE_BEFORE_DAYS if days is None else days
         if isinstance(days, bool) or not isinstance(days, int):
-            raise InputError("%s.rotate_before_days must be a whole number of days from 0 to 729; got %r."
-                             % (where, days))
+            raise InputError("%s.rotate_before_days must be a whole number of days from 0 to 729; got %s."
+                             % (where, kind_of(days)))
         normalised["rotate_before_days"] = check_days(days, where + ".rotate_before_days")
         domains = entry.get("email_domains")
         if normalised["state"] == "absent" and not domains:
             domains = []
         else:
             if not isinstance(domains, list):
-                raise InputError("%s.email_domains must be a list of domains, for example [acme.com]; got %r."
-                                 % (where, domains))
+                raise InputError("%s.email_domains must be a list of domains, for example [acme.com]; got %s."
+                                 % (where, kind_of(domains)))
             domains = normalize_domains(domains, where + ".email_domains")
         normalised["email_domains"] = domains
         normalised["handover"] = _handover_target(entry, where, normalised["state"])
@@ -170,13 +171,13 @@ def _handover_target(entry, where, state):
     if entra:
         if not isinstance(entra, dict) or not isinstance(entra.get("service_principal_id"), str) \
                 or not entra["service_principal_id"].strip():
-            raise InputError("%s.entra needs service_principal_id, the Object ID of the Entra ID enterprise app; "
-                             "got %r." % (where, entra))
+            raise InputError("%s.entra needs service_principal_id, the Object ID of the Entra ID enterprise app, as "
+                             "a string." % where)
         return {"entra": {"service_principal_id": entra["service_principal_id"].strip(),
                           "job_id": entra.get("job_id") or None}}
     if tasks:
         if not isinstance(tasks, str):
-            raise InputError("%s.handover_tasks must be the path of a task file; got %r." % (where, tasks))
+            raise InputError("%s.handover_tasks must be the path of a task file; got %s." % (where, kind_of(tasks)))
         return {"tasks": tasks}
     return None
 

@@ -8,7 +8,7 @@ import hashlib
 import math
 import re
 
-from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError
+from ansible_collections.resolver.scim.plugins.module_utils.errors import HOST_LIKE, InputError, kind_of, quoted
 
 STATES = ("present", "absent", "rotated")
 RECREATE_CHOICES = ("on_change", "never")
@@ -37,21 +37,23 @@ def normalize_domains(values, option="email_domains"):
     result = set()
     for value in values:
         if not isinstance(value, str):
-            raise InputError("%s must be a list of domain names; got %r." % (option, value))
+            raise InputError("%s must be a list of domain names; got %s in it." % (option, kind_of(value)))
         domain = value.strip().lower()
         if not domain:
             raise InputError("%s contains an empty value; give domain names such as 'acme.com'." % option)
         if "@" in domain:
-            raise InputError("%s value %r contains '@': give the domain only, for example %r."
-                             % (option, value, domain.rsplit("@", 1)[-1] or "acme.com"))
+            example = domain.rsplit("@", 1)[-1]
+            raise InputError("%s value %s contains '@': give the domain only, for example %r."
+                             % (option, quoted(value, HOST_LIKE), example if HOST_LIKE.match(example) else "acme.com"))
         if re.search(r"\s", domain):
-            raise InputError("%s value %r contains a space: give one domain per list item." % (option, value))
+            raise InputError("%s value %s contains a space: give one domain per list item."
+                             % (option, quoted(value.strip(), HOST_LIKE)))
         labels = domain.split(".")
         if (len(domain) > 253 or len(labels) < 2 or not all(_LABEL.match(label) for label in labels)
                 or not _TLD.match(labels[-1])):
-            raise InputError("%s value %r is not a valid domain name: use letters, digits and hyphens in "
+            raise InputError("%s value %s is not a valid domain name: use letters, digits and hyphens in "
                              "dot-separated labels, for example 'acme.com' (IDN domains in punycode, 'xn--...')."
-                             % (option, value))
+                             % (option, quoted(value, HOST_LIKE)))
         result.add(domain)
     return sorted(result)
 

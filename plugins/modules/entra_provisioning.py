@@ -23,8 +23,8 @@ description:
     caller keeps idempotence by recording which Resolver token it handed over (O(token_id) is echoed for that) and
     running this module only when that token changes; this is how the role C(resolver.scim.scim_tokens) is meant
     to call it.
-  - The token is requested with the OAuth 2.0 client-credentials grant from
-    C(<authority_url>/<tenant_id>/oauth2/v2.0/token) for the scope C(<graph_url>/.default).
+  - The access token is requested through msal for the scope C(<graph_url>/.default), with a client secret, a
+    certificate, a workload identity federation token or a managed identity (see the options).
 author:
   - resolver.scim maintainers (@resolver-scim)
 options:
@@ -119,6 +119,28 @@ EXAMPLES = r"""
 
 - name: The same with the AWX "Microsoft Azure Resource Manager" credential (AZURE_TENANT, AZURE_CLIENT_ID, AZURE_SECRET)
   resolver.scim.entra_provisioning:
+    service_principal_id: 6c2d1e0f-3a4b-4c5d-8e9f-0a1b2c3d4e5f
+    tenant_url: https://acme.resolver.com/scim/
+    secret_token: "{{ new_token.token }}"
+
+- name: Sign in with a certificate instead of a secret (the PEM holds the private key and the certificate)
+  resolver.scim.entra_provisioning:
+    tenant_id: 72f988bf-86f1-41af-91ab-2d7cd011db47
+    client_id: 0c1f6a2e-5b8a-4d3c-9f7e-2a1b3c4d5e6f
+    client_certificate_path: /runner/credentials/entra-provisioner.pem
+    service_principal_id: 6c2d1e0f-3a4b-4c5d-8e9f-0a1b2c3d4e5f
+    tenant_url: https://acme.resolver.com/scim/
+    secret_token: "{{ new_token.token }}"
+
+- name: On AKS with workload identity (AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE set in the pod)
+  resolver.scim.entra_provisioning:
+    service_principal_id: 6c2d1e0f-3a4b-4c5d-8e9f-0a1b2c3d4e5f
+    tenant_url: https://acme.resolver.com/scim/
+    secret_token: "{{ new_token.token }}"
+
+- name: On an Azure VM with a system-assigned managed identity
+  resolver.scim.entra_provisioning:
+    managed_identity: true
     service_principal_id: 6c2d1e0f-3a4b-4c5d-8e9f-0a1b2c3d4e5f
     tenant_url: https://acme.resolver.com/scim/
     secret_token: "{{ new_token.token }}"
@@ -226,7 +248,12 @@ from ansible_collections.resolver.scim.plugins.module_utils.entra import (
     check_object_id,
     find_scim_job,
 )
+from ansible_collections.resolver.scim.plugins.module_utils.entra_signin import HAS_MSAL
+from ansible_collections.resolver.scim.plugins.module_utils.module import run_module
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import InputError, fingerprint
+
+# The in-process harness (plugins/plugin_utils/in_process.py) and main() build the module from these.
+CONNECTION_SPEC = ENTRA_ARGUMENT_SPEC
 
 ARGUMENT_SPEC = dict(
     service_principal_id=dict(type="str", required=True),
@@ -238,6 +265,7 @@ ARGUMENT_SPEC = dict(
     validate=dict(type="bool", default=True),
     start_job=dict(type="str", choices=["if_paused", "never"], default="if_paused"),
 )
+MODULE_RULES = dict(supports_check_mode=True)
 NOT_READ = "(not readable: Graph never returns saved credentials)"
 
 
@@ -318,7 +346,7 @@ def maybe_start(module, client, params, result):
     return True
 
 
-def run(module, client, result):
+def hand_over(module, client, result):
     """Carry out ``state``; ``result`` fills in as steps complete, so that a failure reports them too."""
     params = module.params
     present = params["state"] == "present"
@@ -360,34 +388,38 @@ def diff_of(result, started):
     return {"before": before, "after": after}
 
 
-def main():
-    spec = dict(ENTRA_ARGUMENT_SPEC)
-    spec.update(ARGUMENT_SPEC)
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+def connect(module):
+    """Check every option, then the Graph client (no request yet)."""
+    params = module.params
+    if not HAS_MSAL:
+        raise InputError(missing_required_lib("msal"))
+    check_params(params)
+    client = build_client(params)
+    client.add_secret(params["secret_token"])
+    if not params["validate_certs"]:
+        module.warn("validate_certs is false: the certificates of Entra ID and Graph are not checked, so anyone on "
+                    "the network path could read the client secret and the SCIM token.")
+    return client
+
+
+def run(module, client):
     params = module.params
     present = params["state"] == "present"
     result = {"service_principal_id": params["service_principal_id"], "job_id": params["job_id"], "job_status": None,
               "base_address": params["tenant_url"] if present else None,
               "token_fingerprint": fingerprint(params["secret_token"]) if present and params["secret_token"] else None,
               "token_id": params["token_id"], "credentials_set": False, "validated": None, "job_started": False}
-    client = None
     try:
-        check_params(params)
-        client = build_client(params)
-        client.add_secret(params["secret_token"])
-        if not params["validate_certs"]:
-            module.warn("validate_certs is false: the certificates of Entra ID and Graph are not checked, so anyone on "
-                        "the network path could read the client secret and the SCIM token.")
-        changed, diff = run(module, client, result)
-    except InputError as exc:
-        module.fail_json(msg=str(exc), **result)
+        changed, diff = hand_over(module, client, result)
     except EntraError as exc:
-        module.fail_json(msg=client.redact(exc.message), changed=result["credentials_set"] or result["job_started"],
-                         **result)
-    result["diff"] = diff
-    module.exit_json(changed=changed, **result)
+        # What the run did before it failed is reported with the failure (run_module passes exc.result on).
+        exc.result = dict(result, changed=result["credentials_set"] or result["job_started"])
+        raise
+    return changed, result, diff
+
+
+def main():
+    run_module(AnsibleModule(argument_spec=dict(CONNECTION_SPEC, **ARGUMENT_SPEC), **MODULE_RULES), run, connect)
 
 
 if __name__ == "__main__":

@@ -8,12 +8,13 @@ HTTP work is a few milliseconds. When the task's connection is ``local`` the mod
 anyway, so its action plugin (plugins/action/NAME.py, a subclass of ``ModuleInProcess``) calls the module's
 ``run`` through the same harness (``module_utils/module.py`` ``run_module``) with an AnsibleModule stand-in, and
 hands back exactly what the module would have printed. Any other task (another connection, ``become``, ``async``,
-a task environment that sets more than the module's own ``RESOLVER_*`` variables, no ``requests`` in the
+a task environment that sets more than the module's own ``RESOLVER_*`` or ``AZURE_*`` variables, no ``requests`` in the
 controller's Python) runs the module file as before.
 
 A module file provides ``ARGUMENT_SPEC`` (its own options), ``MODULE_RULES`` (the other AnsibleModule keyword
-arguments) and ``run``: ``run(module, api) -> (changed, result, diff)`` for a module that talks to Resolver (the
-connection options are added), or ``run(module) -> result`` with ``TALKS_TO_RESOLVER = False``.
+arguments) and ``run``: ``run(module, api) -> (changed, result, diff)`` for a module that talks to a service (the
+connection options are added: Resolver's, or the module's own ``CONNECTION_SPEC`` with ``connect(module) -> api``,
+as entra_provisioning has for Microsoft Graph), or ``run(module) -> result`` with ``TALKS_TO_RESOLVER = False``.
 """
 
 import json
@@ -34,6 +35,7 @@ from ansible.utils.vars import merge_hash
 from ansible_collections.resolver.scim.plugins.module_utils._transport import HAS_REQUESTS
 from ansible_collections.resolver.scim.plugins.module_utils.module import (
     CONNECTION_ARGUMENT_SPEC,
+    build_api,
     env_fallback,
     run_module,
 )
@@ -121,7 +123,7 @@ def closing(run):
         try:
             return run(module, api)
         finally:
-            api.client.session.close()
+            api.close()
     return run_and_close
 
 
@@ -139,7 +141,7 @@ class ModuleInProcess(ActionBase):
     @property
     def _argument_spec(self):
         if self._talks_to_resolver:
-            return dict(CONNECTION_ARGUMENT_SPEC, **self.MODULE.ARGUMENT_SPEC)
+            return dict(getattr(self.MODULE, "CONNECTION_SPEC", CONNECTION_ARGUMENT_SPEC), **self.MODULE.ARGUMENT_SPEC)
         return self.MODULE.ARGUMENT_SPEC
 
     def run(self, tmp=None, task_vars=None):
@@ -206,7 +208,7 @@ class ModuleInProcess(ActionBase):
             if module.check_mode and not supports_check_mode:
                 module.exit_json(skipped=True, msg="remote module (%s) does not support check mode" % name)
             if self._talks_to_resolver:
-                run_module(module, closing(self.MODULE.run))
+                run_module(module, closing(self.MODULE.run), getattr(self.MODULE, "connect", build_api))
             else:
                 module.exit_json(**self.MODULE.run(module))
             # A module process that ends without exit_json or fail_json prints no result and fails too.

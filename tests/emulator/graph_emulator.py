@@ -8,8 +8,11 @@ client-credentials token endpoint and the synchronization API of Graph v1.0. Poi
 
 Emulated routes (logged in /_emulator/log; faults apply to them like to the Resolver routes, the transport's
 ``redirect`` and ``trickle`` too: resolver_emulator.py describes them):
-  POST /_entra/login/{tenant}/oauth2/v2.0/token            client credentials (form: client_id, client_secret,
-                                                          scope={graph_url}/.default, grant_type); AADSTS errors
+  GET  /_entra/login/{tenant}/v2.0/.well-known/openid-configuration   msal's tenant discovery (token endpoint)
+  POST /_entra/login/{tenant}/oauth2/v2.0/token            client credentials (form: client_id, client_secret or
+                                                          client_assertion, scope={graph_url}/.default, grant_type);
+                                                          assertions verified as Entra ID does; AADSTS errors
+  GET  /_entra/imds/metadata/identity/oauth2/token         IMDS: a managed identity's token (resource, client_id)
   GET  /_entra/graph/v1.0/servicePrincipals/{sp}/synchronization/jobs              {"value": [job, ...]}
   GET  /_entra/graph/v1.0/servicePrincipals/{sp}/synchronization/jobs/{job}        one job
   POST .../jobs/{job}/validateCredentials   {"useSavedCredentials": true} or {"credentials": [{key, value}, ...]}:
@@ -25,6 +28,9 @@ Graph errors are {"error": {"code", "message"}}: 401 InvalidAuthenticationToken,
 404 Request_ResourceNotFound.
 
 Test-only control routes (not logged):
+  POST /_emulator/entra/apps/{client_id}/certificates {"certificate"}   upload a certificate (PEM)
+  POST /_emulator/entra/apps/{client_id}/federated_credentials {"issuer", "subject", "public_key"}   trust an issuer
+  POST /_emulator/entra/managed_identities {"system", "user_assigned"}   the identities IMDS serves (client ids)
   GET  /_emulator/entra/seed                     tenant, apps (client_id, client_secret, permissions) and service
                                                  principals with their jobs
   GET  /_emulator/entra/jobs/{job}               a job with its status and how often it was started
@@ -45,6 +51,7 @@ Test-only control routes (not logged):
                                                  deleted or expired) — a correct handover leaves it empty
 """
 
+import base64
 import json
 import re
 import ssl
@@ -54,8 +61,16 @@ import urllib.request
 import uuid
 from urllib.parse import parse_qs, quote, urlsplit
 
+import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+
 LOGIN = "/_entra/login/"
 GRAPH = "/_entra/graph/v1.0/"
+# The managed identity endpoint: msal asks AZURE_POD_IDENTITY_AUTHORITY_HOST (else IMDS at 169.254.169.254).
+IMDS = "/_entra/imds/metadata/identity/oauth2/token"
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+FEDERATED_AUDIENCE = "api://AzureADTokenExchange"
 SCOPE_SUFFIX = "/_entra/graph/.default"
 ACCESS_TOKEN_SECONDS = 3599
 ALL_PERMISSIONS = "Synchronization.ReadWrite.All"
@@ -138,10 +153,15 @@ class EntraState:
         with self.lock:
             self.tenant_id = str(uuid.uuid4())
             self.apps, self.access_tokens, self.service_principals, self.jobs = {}, {}, {}, {}
+            self.used_assertions = set()  # jti of every client assertion accepted: a replay is refused
+            # client ids of the app registrations this "Azure resource" signs in as: its system-assigned identity
+            # and its user-assigned ones.
+            self.managed_identities = {"system": None, "user_assigned": []}
             for name, permissions in SEED_APPS.items():
                 client_id = str(uuid.uuid4())
                 self.apps[client_id] = {"name": name, "client_id": client_id, "permissions": list(permissions),
-                                        "client_secret": self.resolver._secret("cs~")}  # pylint: disable=W0212
+                                        "client_secret": self.resolver._secret("cs~"),  # pylint: disable=W0212
+                                        "certificates": [], "federated_credentials": []}
             owner = next(a["client_id"] for a in self.apps.values() if a["name"] == "owner")
             for name, jobs in SEED_SERVICE_PRINCIPALS.items():
                 self.add_service_principal(name, jobs, [owner] if name == "resolver" else [])
@@ -160,7 +180,8 @@ class EntraState:
         with self.lock:
             return {
                 "tenant_id": self.tenant_id,
-                "apps": [dict(a) for a in self.apps.values()],
+                "apps": [{k: v for k, v in a.items() if k not in ("certificates", "federated_credentials")}
+                         for a in self.apps.values()],
                 "service_principals": [{
                     "name": sp["displayName"], "id": sp_id, "owners": list(sp["owners"]),
                     "jobs": [{"id": j["id"], "templateId": j["templateId"], "status": j["status"]}
@@ -269,17 +290,30 @@ class EntraState:
 
     # ----- the token endpoint -------------------------------------------------------------------------
 
-    def issue_token(self, tenant, form):
+    def openid_configuration(self, tenant, host):
+        """What msal reads before it signs in (tenant discovery)."""
+        self._check_tenant(tenant)
+        base = "https://%s%s%s" % (host, LOGIN, tenant)
+        return {"token_endpoint": base + "/oauth2/v2.0/token", "authorization_endpoint": base + "/oauth2/v2.0/authorize",
+                "issuer": "https://%s/%s/v2.0" % (host, tenant)}
+
+    def _check_tenant(self, tenant):
         if tenant != self.tenant_id:
             raise LoginError(400, "invalid_request", 90002, "Tenant '%s' not found. Check to make sure you have the "
                              "correct tenant ID and are signing into the correct cloud." % tenant)
+
+    def issue_token(self, tenant, form, host):
+        self._check_tenant(tenant)
         if form.get("grant_type") != "client_credentials":
             raise LoginError(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.")
         app = self.apps.get(form.get("client_id", ""))
         if app is None:
             raise LoginError(400, "unauthorized_client", 700016, "Application with identifier '%s' was not found "
                              "in the directory '%s'." % (form.get("client_id", ""), tenant))
-        if "client_assertion" in form or form.get("client_secret") != app["client_secret"]:
+        if "client_assertion" in form:
+            token_endpoint = "https://%s%s%s/oauth2/v2.0/token" % (host, LOGIN, tenant)
+            self.check_client_assertion(app, form, token_endpoint)
+        elif form.get("client_secret") != app["client_secret"]:
             raise LoginError(401, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret "
                              "being sent in the request is the client secret value, not the client secret ID, for "
                              "a secret added to app '%s'." % app["client_id"])
@@ -291,10 +325,134 @@ class EntraState:
         if not scope.endswith(SCOPE_SUFFIX):
             raise LoginError(400, "invalid_resource", 500011, "The resource principal named %s was not found in "
                              "the tenant named %s." % (scope[:-len("/.default")], tenant))
+        return self.grant(app)
+
+    def grant(self, app):
         token = self.resolver._secret("eyJ0eXAi.")  # pylint: disable=protected-access
         self.access_tokens[token] = {"client_id": app["client_id"], "expires": time.time() + ACCESS_TOKEN_SECONDS}
         return {"token_type": "Bearer", "expires_in": ACCESS_TOKEN_SECONDS, "ext_expires_in": ACCESS_TOKEN_SECONDS,
                 "access_token": token}
+
+    # ----- client assertions (certificate and workload identity federation) -----------------------------
+
+    def check_client_assertion(self, app, form, token_endpoint):
+        """Verify a client assertion as Entra ID does; a LoginError (AADSTS) names what is wrong."""
+        if form.get("client_assertion_type") != ASSERTION_TYPE:
+            raise LoginError(400, "invalid_request", 50027, "Invalid client_assertion_type: %s."
+                             % form.get("client_assertion_type"))
+        assertion = form["client_assertion"]
+        self.resolver.issued.append(assertion)  # a credential: leak scans look for it
+        try:
+            header = jwt.get_unverified_header(assertion)
+            claims = jwt.decode(assertion, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            raise LoginError(400, "invalid_request", 50027, "JWT token is invalid or malformed.")
+        if claims.get("iss") == app["client_id"]:
+            self._check_certificate_assertion(app, assertion, header, claims, token_endpoint)
+        else:
+            self._check_federated_assertion(app, assertion, header, claims)
+        if claims.get("jti") in self.used_assertions:
+            raise LoginError(401, "invalid_client", 7000274, "The client assertion was already used (jti replay).")
+        self.used_assertions.add(claims.get("jti"))
+
+    def _check_certificate_assertion(self, app, assertion, header, claims, token_endpoint):
+        if header.get("alg") not in ("RS256", "PS256"):
+            raise LoginError(401, "invalid_client", 5002738, "Invalid JWT token. '%s' is not a supported signature "
+                             "algorithm." % header.get("alg"))
+        if "x5t#S256" in header:
+            wanted, used = "sha256", header["x5t#S256"]
+        else:
+            wanted, used = "sha1", header.get("x5t", "")
+        thumbprint = base64.urlsafe_b64decode(used + "=" * (-len(used) % 4)).hex().upper() if used else ""
+        certificate = next((c for c in app["certificates"] if c[wanted] == thumbprint), None)
+        if certificate is None:
+            raise LoginError(401, "invalid_client", 700027, "Client assertion contains an invalid signature. [Reason "
+                             "- The key was not found., Thumbprint of key used by client: '%s', Please visit the Azure "
+                             "Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '%s'.]"
+                             % (thumbprint, app["client_id"]))
+        if certificate["not_after"] <= time.time():
+            raise LoginError(401, "invalid_client", 700027, "Client assertion contains an invalid signature. [Reason "
+                             "- The key used is expired., Thumbprint of key used by client: '%s', Found key 'Start="
+                             "%s, End=%s']" % (thumbprint, certificate["not_before_iso"], certificate["not_after_iso"]))
+        if claims.get("sub") != app["client_id"]:
+            raise LoginError(400, "invalid_request", 700023, "Client assertion subject (sub) must be the client id.")
+        # nbf is checked when present: msal sends iat, not nbf, and Entra ID accepts that.
+        try:
+            jwt.decode(assertion, certificate["public_key"], algorithms=[header["alg"]], audience=token_endpoint,
+                       issuer=app["client_id"], options={"require": ["exp", "jti", "aud", "iss", "sub"]})
+        except jwt.InvalidSignatureError:
+            raise LoginError(401, "invalid_client", 700027, "Client assertion contains an invalid signature. [Reason "
+                             "- The provided signature value did not match the expected signature value., "
+                             "Thumbprint of key used by client: '%s']" % thumbprint)
+        except (jwt.ExpiredSignatureError, jwt.ImmatureSignatureError):
+            raise LoginError(401, "invalid_client", 700024, "Client assertion is not within its valid time range.")
+        except jwt.InvalidAudienceError:
+            raise LoginError(401, "invalid_client", 700021, "Client assertion audience claim does not match the token "
+                             "endpoint %s." % token_endpoint)
+        except jwt.PyJWTError as exc:
+            raise LoginError(400, "invalid_request", 50027, "JWT token is invalid or malformed: %s." % exc)
+
+    def _check_federated_assertion(self, app, assertion, header, claims):
+        issuer, subject = claims.get("iss"), claims.get("sub")
+        trusted = [f for f in app["federated_credentials"] if f["issuer"] == issuer]
+        if not trusted:
+            raise LoginError(400, "invalid_request", 700211, "No matching federated identity record found for "
+                             "presented assertion issuer '%s'. Please check your federated identity credential "
+                             "Subject, Audience and Issuer against the presented assertion." % issuer)
+        credential = next((f for f in trusted if f["subject"] == subject), None)
+        if credential is None:
+            raise LoginError(400, "invalid_request", 700213, "No matching federated identity record found for "
+                             "presented assertion subject '%s'. Please check your federated identity credential "
+                             "Subject, Audience and Issuer against the presented assertion." % subject)
+        try:
+            jwt.decode(assertion, credential["public_key"], algorithms=["RS256", "PS256", "ES256"],
+                       audience=FEDERATED_AUDIENCE, issuer=issuer, options={"require": ["exp", "iss", "sub", "aud"]})
+        except jwt.ExpiredSignatureError:
+            raise LoginError(400, "invalid_request", 700024, "Client assertion is not within its valid time range.")
+        except jwt.InvalidAudienceError:
+            raise LoginError(400, "invalid_request", 700212, "No matching federated identity record found for "
+                             "presented assertion audience '%s'." % claims.get("aud"))
+        except jwt.PyJWTError as exc:
+            raise LoginError(401, "invalid_client", 700027, "Client assertion failed signature validation: %s." % exc)
+
+    def register(self, client_id, what, body):
+        """Control: a certificate (PEM) or a federated credential (issuer, subject, the issuer's public key PEM)."""
+        app = self.apps.get(client_id)
+        if app is None:
+            raise GraphError(404, "NotFound", "no such app")
+        if what == "certificates":
+            certificate = x509.load_pem_x509_certificate(body["certificate"].encode())
+            app["certificates"].append({
+                "sha1": certificate.fingerprint(hashes.SHA1()).hex().upper(),
+                "sha256": certificate.fingerprint(hashes.SHA256()).hex().upper(),
+                "public_key": certificate.public_key(), "not_after": certificate.not_valid_after_utc.timestamp(),
+                "not_before_iso": certificate.not_valid_before_utc.isoformat(),
+                "not_after_iso": certificate.not_valid_after_utc.isoformat()})
+        else:
+            app["federated_credentials"].append({
+                "issuer": body["issuer"], "subject": body["subject"],
+                "public_key": serialization.load_pem_public_key(body["public_key"].encode())})
+        return {"client_id": client_id, what: len(app[what])}
+
+    def managed_identity_token(self, query, headers):
+        """The IMDS answer: a token for the resource, as the system- or the user-assigned identity."""
+        if (headers.get("Metadata") or "").lower() != "true":
+            return 400, {"error": "invalid_request", "error_description": "Required metadata header not specified"}
+        client_id = query.get("client_id")
+        if client_id:
+            found = client_id in self.managed_identities["user_assigned"]
+        else:
+            client_id = self.managed_identities["system"]
+            found = client_id is not None
+        if not found:
+            return 400, {"error": "invalid_request", "error_description": "Identity not found"}
+        resource = query.get("resource", "")
+        if not resource.rstrip("/").endswith(SCOPE_SUFFIX[:-len("/.default")]):
+            return 400, {"error": "invalid_resource", "error_description": "AADSTS500011: The resource principal "
+                         "named %s was not found in the tenant." % resource}
+        granted = self.grant(self.apps[client_id])
+        return 200, {"access_token": granted["access_token"], "expires_in": str(ACCESS_TOKEN_SECONDS),
+                     "resource": resource, "token_type": "Bearer"}
 
     # ----- Graph ----------------------------------------------------------------------------------------
 
@@ -421,6 +579,15 @@ class EntraState:
         if path == "service_principals" and method == "POST":
             with self.lock:
                 return {"id": self.add_service_principal(str(body.get("name") or "app"), [("scim", "Active")])}
+        match = re.match(r"^apps/([^/]+)/(certificates|federated_credentials)$", path)
+        if match and method == "POST":
+            with self.lock:
+                return self.register(match.group(1), match.group(2), body)
+        if path == "managed_identities" and method == "POST":
+            with self.lock:
+                self.managed_identities = {"system": body.get("system"),
+                                           "user_assigned": list(body.get("user_assigned") or [])}
+                return dict(self.managed_identities)
         match = re.match(r"^jobs/([^/]+)$", path)
         if match:
             with self.lock:
@@ -454,16 +621,24 @@ class EntraState:
         raise GraphError(404, "NotFound", "no such entra control route: %s %s" % (method, path))
 
 
-def serve(state, method, path, headers, raw):
+def serve(state, method, path, headers, raw, query=""):
     """Answer one /_entra/ request: (status, body, headers)."""
     try:
+        if path == IMDS and method == "GET":
+            with state.lock:
+                status, answer = state.managed_identity_token({k: v[0] for k, v in parse_qs(query).items()}, headers)
+            return status, answer, {}
+        discovery = re.match(r"^([^/]+)/v2\.0/\.well-known/openid-configuration$", path[len(LOGIN):])
+        if path.startswith(LOGIN) and discovery and method == "GET":
+            with state.lock:
+                return 200, state.openid_configuration(discovery.group(1), headers.get("Host")), {}
         if path.startswith(LOGIN):
             match = re.match(r"^([^/]+)/oauth2/v2\.0/token$", path[len(LOGIN):])
             if not match or method != "POST":
                 raise LoginError(404, "invalid_request", 90002, "No such endpoint.")
             form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
             with state.lock:
-                return 200, state.issue_token(match.group(1), form), {}
+                return 200, state.issue_token(match.group(1), form, headers.get("Host")), {}
         if path.startswith(GRAPH):
             try:
                 body = json.loads(raw) if raw else None

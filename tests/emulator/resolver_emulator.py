@@ -428,7 +428,8 @@ class Handler(BaseHTTPRequestHandler):
                 fault = state.take_fault(method, path, self.headers)
             if fault and not fault.get("act"):
                 return self.apply_fault(fault, None)
-            status, body, headers = graph_emulator.serve(state.entra, method, path, self.headers, raw)
+            status, body, headers = graph_emulator.serve(state.entra, method, path, self.headers, raw,
+                                                         urlsplit(self.path).query)
             if fault:
                 return self.apply_fault(fault, (status, body))
             return self.send(status, body, headers)
@@ -599,9 +600,11 @@ class Handler(BaseHTTPRequestHandler):
         raise ApiError(404, "no such control route")
 
 
-def make_server(host="127.0.0.1", port=0, certfile=None, keyfile=None, seed_orgs=3, config=None):
-    """Build a server (not yet serving). Its state is ``server.state``; its base URL ``server.url``."""
-    state = State(seed_orgs=seed_orgs)
+def make_server(host="127.0.0.1", port=0, certfile=None, keyfile=None, seed_orgs=3, config=None, state=None):
+    """Build a server (not yet serving). Its state is ``server.state``; its base URL ``server.url``. Given a
+    ``state``, it is another listener of that server (an https one for Entra ID's sign-in, which msal requires)."""
+    shared = state is not None
+    state = state or State(seed_orgs=seed_orgs)
     if config:
         state.reset(config)
     handler = type("BoundHandler", (Handler,), {"state": state, "connection_ids": itertools.count(1)})
@@ -615,7 +618,8 @@ def make_server(host="127.0.0.1", port=0, certfile=None, keyfile=None, seed_orgs
         scheme = "https"
     server.state = state
     server.url = "%s://%s:%d" % (scheme, "localhost" if certfile else host, server.server_address[1])
-    state.server_url = server.url
+    if not shared:
+        state.server_url = server.url
     return server
 
 

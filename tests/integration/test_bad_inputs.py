@@ -33,7 +33,8 @@ MODULE_CASES = [
     ("domain with a space", TOKEN, {"name": "okta", "email_domains": ["acme.com acme.org"]}, {},
      "contains a space: give one domain per list item"),
     ("domain without a dot", TOKEN, {"name": "okta", "email_domains": ["acme"]}, {},
-     "email_domains value 'acme' is not a valid domain name"),
+     "email_domains value (its value is not shown, in case it is a secret given to the wrong option) is not a valid "
+     "domain name"),
     ("wildcard domain", TOKEN, {"name": "okta", "email_domains": ["*.acme.com"]}, {},
      "email_domains value '*.acme.com' is not a valid domain name"),
     ("domain label of 64 characters", TOKEN, {"name": "okta", "email_domains": ["a" * 64 + ".com"]}, {},

@@ -29,7 +29,8 @@ def entra_calls(emulator):
     calls = []
     for entry in emulator.log():
         if entry["path"].startswith(LOGIN):
-            calls.append((entry["method"], "token", entry["status"]))
+            # msal's tenant discovery (openid-configuration), then the token
+            calls.append((entry["method"], "discovery" if entry["method"] == "GET" else "token", entry["status"]))
         elif entry["path"].startswith(GRAPH):
             tail = entry["path"].split("/synchronization/", 1)[1]
             calls.append((entry["method"], tail.split("/")[0] if tail.count("/") < 2 else tail.split("/")[-1],
@@ -85,8 +86,8 @@ def test_set_and_validate_then_the_idp_can_provision(ansible, emulator):
     sp = emulator.service_principal()
     assert result["job_id"] == sp["jobs"][0]["id"] and result["job_status"] == "Active"
     assert result["job_started"] is False and result["token_id"] == token["id"]
-    # 1 token + 4 Graph requests: find the job, test the new credentials, save them, test the saved ones
-    assert entra_calls(emulator) == [("POST", "token", 200), ("GET", "jobs", 200),
+    # msal's discovery, 1 token + 4 Graph requests: find the job, test the new credentials, save them, test the saved ones
+    assert entra_calls(emulator) == [("GET", "discovery", 200), ("POST", "token", 200), ("GET", "jobs", 200),
                                      ("POST", "validateCredentials", 204), ("PUT", "secrets", 204),
                                      ("POST", "validateCredentials", 204)]
     # each validateCredentials made a real SCIM request with the token to Resolver's documented base URL
@@ -98,12 +99,12 @@ def test_set_and_validate_then_the_idp_can_provision(ansible, emulator):
     assert history(emulator)["broken"] == []
     assert token["token"] not in result["_output"]
 
-    # a second token, job known and no start wanted: the job is not even read (1 token + 3 Graph requests)
+    # a second token, job known and no start wanted: the job is not even read (discovery, token + 3 Graph requests)
     second = emulator.issue_token()
     args, _token = handover(emulator, token=second, job_id=result["job_id"], start_job="never")
     emulator.clear_log()
     result = ok(run(ansible, emulator, args))
-    assert [c[:2] for c in entra_calls(emulator)] == [("POST", "token"), ("POST", "validateCredentials"),
+    assert [c[:2] for c in entra_calls(emulator)] == [("GET", "discovery"), ("POST", "token"), ("POST", "validateCredentials"),
                                                       ("PUT", "secrets"), ("POST", "validateCredentials")]
     assert provisioning(emulator)["token_id"] == second["id"]
     held = history(emulator)
@@ -132,8 +133,8 @@ def test_validated_state_for_drift_checks(ansible, emulator):
         result = ok(run(ansible, emulator, {"service_principal_id": sp_id, "state": "validated"}, check=check))
         assert result["changed"] is False and result["validated"] is True and result["credentials_set"] is False
         assert result["base_address"] is None and result["token_fingerprint"] is None
-        # 1 token + 2 Graph requests, nothing that changes anything
-        assert [c[:2] for c in entra_calls(emulator)] == [("POST", "token"), ("GET", "jobs"),
+        # discovery, token + 2 Graph requests, nothing that changes anything
+        assert [c[:2] for c in entra_calls(emulator)] == [("GET", "discovery"), ("POST", "token"), ("GET", "jobs"),
                                                           ("POST", "validateCredentials")]
     # the held token is revoked in Resolver: the drift check fails, naming what Graph said
     emulator.control("POST", "age_tokens", {"days": 800, "ids": [token["id"]]})
@@ -156,7 +157,7 @@ def test_job_discovery_errors_fail_before_anything_is_set(ansible, emulator, sp_
     assert result["failed_step"] == "job" and expected in result["msg"]
     assert result["msg"].startswith("find the SCIM job: service principal %s" % args["service_principal_id"])
     assert result["changed"] is False and result["credentials_set"] is False
-    assert [c[:2] for c in entra_calls(emulator)] == [("POST", "token"), ("GET", "jobs")]
+    assert [c[:2] for c in entra_calls(emulator)] == [("GET", "discovery"), ("POST", "token"), ("GET", "jobs")]
     if sp_name == "two-scim-jobs":
         jobs = emulator.service_principal(sp_name)["jobs"]
         assert all(j["id"] in result["msg"] for j in jobs) and "set job_id" in result["msg"]
@@ -235,7 +236,7 @@ def test_a_paused_or_quarantined_job_is_started_and_an_active_one_is_not(ansible
     calls = [c[:2] for c in entra_calls(emulator)]
     assert calls.count(("POST", "start")) == (1 if started else 0)
     if started:
-        assert calls[-1] == ("POST", "start") and len(calls) == 6  # 1 token + 5 Graph requests
+        assert calls[-1] == ("POST", "start") and len(calls) == 7  # discovery, token, 5 Graph requests
         assert result["diff"]["before"]["job_status"] == status_before
         assert result["diff"]["after"]["job_status"] == "Active"
     # in check mode, state=validated reports that it would start a paused job, and does not
@@ -266,27 +267,29 @@ def test_token_endpoint_errors_name_the_credential_to_check(ansible, emulator):
     emulator.clear_log()
     result = failed(run(ansible, emulator, args, client_secret="cs~wrong-secret-value"))
     assert result["failed_step"] == "token" and result["changed"] is False
-    assert "Entra ID refused the client credentials of client_id" in result["msg"]
+    assert "Entra ID refused the client secret sign-in of client_id" in result["msg"]
     assert "(HTTP 401 invalid_client: AADSTS7000215: Invalid client secret provided." in result["msg"]
     assert "Check client_secret (or AZURE_CLIENT_SECRET / AZURE_SECRET)" in result["msg"]
     assert "Trace ID" not in result["msg"]
     result = failed(run(ansible, emulator, args, tenant_id="contoso.onmicrosoft.com"))
     assert "AADSTS90002: Tenant 'contoso.onmicrosoft.com' not found." in result["msg"]
     assert "Check tenant_id (or AZURE_TENANT_ID / AZURE_TENANT)" in result["msg"]
-    assert [c[:2] for c in entra_calls(emulator)] == [("POST", "token")] * 2
+    # the unknown tenant fails at msal's tenant discovery, before any credential is sent
+    assert [c[:2] for c in entra_calls(emulator)] == [("GET", "discovery"), ("POST", "token"), ("GET", "discovery")]
 
 
 BAD_INPUTS = [
     # (case, task arguments changed, connection changed (None removes), what the message must say)
     ("no tenant", {}, {"tenant_id": None}, "tenant_id is required: set the tenant_id option or the AZURE_TENANT_ID or "
                                            "AZURE_TENANT environment variable"),
-    ("tenant with a slash", {}, {"tenant_id": "contoso/x"}, "tenant_id 'contoso/x' is not a tenant"),
-    ("client id not a GUID", {}, {"client_id": "my-app"}, "client_id 'my-app' is not an Application (client) ID"),
-    ("no client secret", {}, {"client_secret": None}, "client_secret is required: set the client_secret option or "
-                                                      "the AZURE_CLIENT_SECRET or AZURE_SECRET environment variable"),
+    ("tenant with a slash", {}, {"tenant_id": "contoso/x"}, "tenant_id is not a tenant (its value is not shown"),
+    ("client id not a GUID", {}, {"client_id": "my-app"}, "client_id is not an Application (client) ID (its value is not shown"),
+    ("no client secret", {}, {"client_secret": None}, "No way of signing in to Entra ID is set: give one of "
+                                                      "client_secret (AZURE_CLIENT_SECRET / AZURE_SECRET)"),
     ("service principal not a GUID", {"service_principal_id": "resolver"}, {},
-     "service_principal_id 'resolver' is not an object ID: give the GUID of the enterprise application"),
-    ("job id with a slash", {"job_id": "scim/../x"}, {}, "job_id 'scim/../x' is not a synchronization job id"),
+     "service_principal_id is not an object ID (its value is not shown, in case it is a secret given to the wrong "
+     "option): give the GUID of the enterprise application"),
+    ("job id with a slash", {"job_id": "scim/../x"}, {}, "job_id is not a synchronization job id such as scim.0a1b... (its value is not shown"),
     ("no tenant_url", {"tenant_url": None}, {}, "tenant_url is required with state=present"),
     ("tenant_url without scheme", {"tenant_url": "acme.resolver.com/scim/"}, {},
      "tenant_url 'acme.resolver.com/scim/' is not an http(s) URL"),

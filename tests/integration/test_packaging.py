@@ -14,8 +14,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BIN = os.path.dirname(sys.executable)
 API_MODULES = ["org_membership_info", "scim_token", "scim_token_info", "scim_token_plan"]
 MODULES = API_MODULES + ["org_lock"]
-# The modules that run in the controller process when their task runs there (entra_provisioning does not).
-ACTIONS = MODULES + ["scim_token_revoke"]
+# The modules that run in the controller process when their task runs there.
+ACTIONS = MODULES + ["scim_token_revoke", "entra_provisioning"]
 
 
 def run(*command, env=None):
