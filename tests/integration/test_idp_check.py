@@ -37,12 +37,13 @@ def test_a_token_changed_in_entra_behind_our_back_is_found_and_repaired(ansible,
     assert rc == 0, output[-3000:]
     held = records(store)["org1-acme"]["entra"]
 
-    # a run with nothing to change: the IdP check costs two Graph requests, the plan its three Resolver reads
+    # a run with nothing to change: the IdP check costs a sign-in (two requests) and one test, the plan its three
+    # Resolver reads
     emulator.clear_log()
     rc, _results, output = ansible.run_playbook("converge", inventory)
     assert rc == 0 and recap(output)["org1-acme"]["changed"] == 0, output[-3000:]
     checked = graph_requests(emulator)
-    assert [r["path"].rsplit("/", 1)[-1] for r in checked] == ["token", "validateCredentials"], checked
+    assert [r["path"].rsplit("/", 1)[-1] for r in checked] == ["openid-configuration", "token", "validateCredentials"], checked
     assert len(resolver_requests(emulator)) == 3, resolver_requests(emulator)
     pinned = {"no-change converge, 1 handed-over token: Resolver": len(resolver_requests(emulator)),
               "no-change converge, 1 handed-over token: Graph": len(checked)}
