@@ -51,6 +51,8 @@ PLAN_ENTRY_OPTIONS = dict(
     entra=dict(type="dict", options=dict(service_principal_id=dict(type="str", required=True),
                                          job_id=dict(type="str"))),
     handover_tasks=dict(type="str"),
+    # Your own tasks that ask the identity provider whether it can provision with what it holds (no value given).
+    handover_check_tasks=dict(type="str"),
 )
 # Longest store key: with ".json" it stays far below the 255 bytes every common file system allows.
 MAX_STORE_KEY = 100
@@ -136,6 +138,9 @@ def validate_entries(entries, label="tokens"):
             domains = normalize_domains(domains, where + ".email_domains")
         normalised["email_domains"] = domains
         normalised["handover"] = _handover_target(entry, where, normalised["state"])
+        check_tasks = _check_tasks(entry, normalised["handover"], where)
+        if check_tasks:
+            normalised["handover_check_tasks"] = check_tasks
         _check_own_target(normalised, targets)
         result.append(normalised)
     return result
@@ -159,6 +164,19 @@ def target_key(target, entra_tenant=None):
     if target.get("entra"):
         return "entra:%s/%s" % (entra_tenant or "", target["entra"]["service_principal_id"])
     return "handover_tasks:%s" % target["tasks"]
+
+
+def _check_tasks(entry, target, where):
+    """The entry's handover_check_tasks: a task file, for an entry whose own tasks hand its token over."""
+    check = entry.get("handover_check_tasks")
+    if not check:
+        return None
+    if not (target or {}).get("tasks"):
+        raise InputError("%s.handover_check_tasks checks what handover_tasks handed over; the entry has no "
+                         "handover_tasks (an Entra ID app is checked by resolver_scim_idp_check)." % where)
+    if not isinstance(check, str):
+        raise InputError("%s.handover_check_tasks must be the path of a task file; got %r." % (where, check))
+    return check
 
 
 def _handover_target(entry, where, state):
@@ -251,15 +269,29 @@ def _issue_call(entry, action, check_mode):
             "verify": bool(entry.get("handover"))}
 
 
-def _describe(target):
+def _describe(target, recorded=None):
     if target.get("entra"):
         return "Entra ID (service principal %s)" % target["entra"]["service_principal_id"]
+    if recorded and recorded != target_key(target):
+        # The target the tasks returned names the identity provider better than the task file does.
+        return "handover_tasks %s (target %s)" % (target["tasks"], recorded)
     return "handover_tasks %s" % target["tasks"]
+
+
+def _target_moved(recorded, key, target):
+    """Whether the store records the token as handed to another target than the entry names now. A target that
+    handover_tasks returned is only known again from the tasks (a handover, or the entry's check tasks, which then
+    give it as ``key``): until then a returned target counts as the task file's."""
+    if recorded in (None, key):
+        return False
+    returned = target.get("tasks") and not recorded.startswith("handover_tasks:")
+    return not (returned and key == target_key(target))
 
 
 def _entry_plan(entry, tokens, now, store, heal_unstored, rotate, check_mode, idp):
     name, target = entry["name"], entry.get("handover")
-    key = target_key(target, idp.get("tenant")) if target else None
+    # A target your own tasks returned (found again by the entry's check tasks) replaces the task file's default.
+    key = (idp["found"].get(name) or target_key(target, idp.get("tenant"))) if target else None
     drift_kind = None
     stored = store["held"] if store is not None else None
     state = "rotated" if name in rotate and entry["state"] != "absent" else entry["state"]
@@ -296,14 +328,14 @@ def _entry_plan(entry, tokens, now, store, heal_unstored, rotate, check_mode, id
         reason = ("%s was never given the live token %s" % (_describe(target), current.id) if given is None else
                   "%s was last given token %s, not the live token %s" % (_describe(target), given, current.id))
     elif target and store is not None and not plan.create and current is not None and \
-            store["target"].get(name) not in (None, key):
+            _target_moved(store["target"].get(name), key, target):
         action, value_from, drift_kind = "handover", "current", IDP_TARGET_CHANGED
         reason = ("the store records token %s as handed to %s, but the entry now names %s: hand it over there"
                   % (current.id, store["target"][name], key))
     elif target and not plan.create and current is not None and name in idp.get("failing", {}):
         action, value_from, drift_kind = "handover", "current", IDP_CANNOT_PROVISION
         reason = ("%s cannot provision with what it holds (%s): hand the live token %s over again"
-                  % (_describe(target), idp["failing"][name], current.id))
+                  % (_describe(target, store and store["target"].get(name)), idp["failing"][name], current.id))
     create = plan.create or action == "healed"
     if target and create:
         value_from = "issue"
@@ -365,7 +397,7 @@ def store_guard(planned, tokens, now, store, location=None, option_prefix=""):
 
 def plan_org(entries, tokens, now, stored=None, exclusive=False, heal_unstored=True, rotate=(), check_mode=False,
              store=None, store_org_known=True, store_location=None, option_prefix="", entra_tenant=None,
-             idp_failing=None):
+             idp_failing=None, idp_targets_found=None):
     """Plan every declared entry and, with ``exclusive``, the removal of undeclared tokens.
 
     ``store`` is a ``store_view`` of what the secret store holds; ``stored`` (token name to token id) is the short
@@ -376,13 +408,14 @@ def plan_org(entries, tokens, now, stored=None, exclusive=False, heal_unstored=T
     provider, for an IdP check), idp_targets (entry name: target).
 
     ``entra_tenant`` completes the Entra ID targets; ``idp_failing`` ({name: why}) names the tokens whose identity
-    provider failed the IdP check: each is handed over again.
+    provider failed the IdP check: each is handed over again. ``idp_targets_found`` ({name: target}) are the
+    targets the entries' check tasks found; one that differs from the store's record is handed over there.
     """
     if store is None and stored is not None:
         store = {"held": stored, "pending": {}, "idp": {}}
     if store is not None:
         store = dict({"target": {}, "job": {}}, **store)
-    idp = {"tenant": entra_tenant, "failing": idp_failing or {}}
+    idp = {"tenant": entra_tenant, "failing": idp_failing or {}, "found": idp_targets_found or {}}
     planned = [_entry_plan(entry, tokens, now, store, heal_unstored, set(rotate), check_mode, idp)
                for entry in entries]
     refused = None
@@ -436,6 +469,7 @@ def plan_org(entries, tokens, now, stored=None, exclusive=False, heal_unstored=T
         "tokens": [t.as_dict(now) for t in ordered],
         "refused": refused,
         "handed_over": _handed_over(planned, store),
+        "handover_checks": _handover_checks(planned, store),
         "idp_targets": dict((e["name"], e["idp_target"]) for e in planned if e.get("idp_target")),
     }
 
@@ -478,6 +512,20 @@ def _handed_over(planned, store):
         found.append({"name": entry["name"], "token_id": entry["current_token_id"], "target": entry["idp_target"],
                       "service_principal_id": entra["service_principal_id"],
                       "job_id": entra.get("job_id") or store["job"].get(entry["name"])})
+    return found
+
+
+def _handover_checks(planned, store):
+    """The live tokens the store records as handed over by your own tasks whose entry names handover_check_tasks:
+    what those tasks are given (never a value). Empty for an org without such tokens, so it runs no check task."""
+    found = []
+    for entry in planned:
+        if store is None or entry["action"] != "none" or not entry.get("handover_check_tasks") \
+                or entry["current_token_id"] is None or store["idp"].get(entry["name"]) != entry["current_token_id"]:
+            continue
+        found.append({"name": entry["name"], "token_id": entry["current_token_id"],
+                      "target": store["target"].get(entry["name"]) or entry["idp_target"],
+                      "tasks": entry["handover_check_tasks"]})
     return found
 
 

@@ -66,6 +66,13 @@ options:
       handover_tasks:
         description: A task file that hands the token's value to its identity provider (the role includes it).
         type: str
+      handover_check_tasks:
+        description:
+          - With O(tokens[].handover_tasks), a task file that asks the identity provider whether it can provision
+            with the token it holds (the role includes it, without the value, and passes what it finds as
+            O(idp_failing) and O(idp_targets_found)). Listed in RV(handover_checks) while the store records the live
+            token as handed over.
+        type: str
   exclusive:
     description: Plan the removal of the org's tokens whose name is not declared in O(tokens).
     type: bool
@@ -139,6 +146,20 @@ options:
         C(idp_job_id)). C(validateCredentials) changes nothing, so it also runs in check mode.
     type: bool
     default: false
+  idp_failing:
+    description:
+      - Entry name to why its identity provider cannot provision with what it holds, as found by the entry's own
+        check tasks (O(tokens[].handover_check_tasks)). Each such entry is drift C(idp_cannot_provision) and is
+        planned for action C(handover), which hands its live token over again. Joins what O(idp_check) finds.
+    type: dict
+    default: {}
+  idp_targets_found:
+    description:
+      - Entry name to the target its check tasks found the token is handed to now (for example
+        C(okta:acme.okta.com/app/0oa1...)). It replaces the entry's default target (C(handover_tasks:<file>)); one
+        that differs from the store's C(idp_target) is drift C(idp_target_changed), planned as a handover there.
+    type: dict
+    default: {}
   entra_connection:
     description:
       - The connection to Entra ID and Microsoft Graph, with the options (and environment fallbacks) of
@@ -362,6 +383,15 @@ handed_over:
   type: list
   elements: dict
   sample: []
+handover_checks:
+  description:
+    - The live tokens the store records as handed over by an entry's own tasks whose entry names
+      O(tokens[].handover_check_tasks), with C(name), C(token_id), C(target) (as the store records it) and C(tasks)
+      (the check task file); empty when there are none, so that an org without them runs no check task.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"name": "okta", "token_id": 1044, "target": "okta:acme.okta.com/app/0oa1", "tasks": "/plays/okta-check.yml"}]
 idp_targets:
   description: Each declared entry's identity provider target (entry name to target), as the store records it.
   returned: success
@@ -459,6 +489,8 @@ ARGUMENT_SPEC = dict(
     rotate=dict(type="list", elements="str", default=[]),
     require_admin=dict(type="bool", default=False),
     idp_check=dict(type="bool", default=False),
+    idp_failing=dict(type="dict", default={}),
+    idp_targets_found=dict(type="dict", default={}),
     entra_connection=dict(type="dict", options=copy.deepcopy(ENTRA_ARGUMENT_SPEC)),
     label=dict(type="str", default="tokens"),
 )
@@ -529,12 +561,15 @@ def run(module, api):
                           rotate=params["rotate"], check_mode=module.check_mode,
                           store_org_known=params["store_org_known"] or params["store_is_new"],
                           store_location=params["store_location"], entra_tenant=entra.get("tenant_id"),
+                          idp_targets_found=params["idp_targets_found"],
                           option_prefix=label[:-len("tokens")] if label.endswith("tokens") else "")
     tokens, now = api.list_tokens(), utcnow()
-    result = plan_org(entries, tokens, now, **plan_arguments)
+    # What the entries' own check tasks found (handover_check_tasks) joins what Entra ID's test finds.
+    failing = dict(params["idp_failing"])
+    result = plan_org(entries, tokens, now, idp_failing=failing, **plan_arguments)
     checked = check_idps(entra, result["handed_over"]) if params["idp_check"] and result["handed_over"] else []
-    failing = dict((c["name"], c["reason"]) for c in checked if not c["can_provision"])
-    if failing:
+    failing.update((c["name"], c["reason"]) for c in checked if not c["can_provision"])
+    if len(failing) > len(params["idp_failing"]):
         result = plan_org(entries, tokens, now, idp_failing=failing, **plan_arguments)
     result["idp_checked"] = checked
     result["store_problems"] = problems
