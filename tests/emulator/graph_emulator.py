@@ -153,7 +153,7 @@ class EntraState:
         with self.lock:
             self.tenant_id = str(uuid.uuid4())
             self.apps, self.access_tokens, self.service_principals, self.jobs = {}, {}, {}, {}
-            self.used_assertions = set()  # jti of every client assertion accepted: a replay is refused
+            self.used_assertions = set()  # jti of every certificate assertion accepted: a replay is refused
             # client ids of the app registrations this "Azure resource" signs in as: its system-assigned identity
             # and its user-assigned ones.
             self.managed_identities = {"system": None, "user_assigned": []}
@@ -349,11 +349,13 @@ class EntraState:
             raise LoginError(400, "invalid_request", 50027, "JWT token is invalid or malformed.")
         if claims.get("iss") == app["client_id"]:
             self._check_certificate_assertion(app, assertion, header, claims, token_endpoint)
+            # A signed assertion is made anew for each sign-in. A federated one is not: the token file of a workload
+            # identity is presented again at every sign-in until it rotates, which Entra ID accepts.
+            if claims.get("jti") in self.used_assertions:
+                raise LoginError(401, "invalid_client", 7000274, "The client assertion was already used (jti replay).")
+            self.used_assertions.add(claims.get("jti"))
         else:
             self._check_federated_assertion(app, assertion, header, claims)
-        if claims.get("jti") in self.used_assertions:
-            raise LoginError(401, "invalid_client", 7000274, "The client assertion was already used (jti replay).")
-        self.used_assertions.add(claims.get("jti"))
 
     def _check_certificate_assertion(self, app, assertion, header, claims, token_endpoint):
         if header.get("alg") not in ("RS256", "PS256"):
