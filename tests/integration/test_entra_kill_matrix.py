@@ -133,10 +133,11 @@ def write_report(row):
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(ordered, handle, indent=2)
     lines = ["| killed after | Entra ID held at the kill | store held at the kill | clean converge | IdP provisions "
-             "| store = IdP | one live token | secrets leaked | lock dir left | third converge changed / writes |",
+             "| store = IdP | one live token | secrets leaked | lock dir left | third converge |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     lines += ["| %(step)s | %(idp_at_kill)s | %(store_at_kill)s | %(clean)s | %(provisions)s | %(store_is_idp)s "
-              "| %(one_live)s | %(leaked)d | %(lock_left)s | %(changed)d / %(mutating)d |" % r for r in ordered]
+              "| %(one_live)s | %(leaked)d | %(lock_left)s | %(third)s, changed %(changed)d, writes %(mutating)d |" % r
+              for r in ordered]
     with open(os.path.join(out, "entra_kill_matrix.md"), "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
 
@@ -181,7 +182,8 @@ def test_a_renewal_killed_after_each_handover_step_heals(ansible, emulator, tmp_
            "one_live": live == [record["token_id"]],
            "leaked": len([s for s in emulator.secrets() for out in ansible.outputs if s in out]),
            "lock_left": "the killed run's (its process gone)" if locks else "none",
-           "changed": recap(third).get(ORG, {}).get("changed", -1), "mutating": len(writes(emulator))}
+           "third": "ok" if rc_third == 0 else "failed", "changed": recap(third).get(ORG, {}).get("changed", -1),
+           "mutating": len(writes(emulator))}
     write_report(row)
     assert rc == 0, clean[-3000:]
     assert held["can_provision"] is True, (step, held)
@@ -189,4 +191,4 @@ def test_a_renewal_killed_after_each_handover_step_heals(ansible, emulator, tmp_
     assert row["one_live"], (step, live, record)
     assert row["leaked"] == 0, step
     assert held_lock == [], (step, held_lock)
-    assert rc_third == 0 and row["changed"] == 0 and row["mutating"] == 0, (step, writes(emulator), third[-3000:])
+    assert row["third"] == "ok" and row["changed"] == 0 and row["mutating"] == 0, (step, writes(emulator), third[-3000:])
