@@ -98,8 +98,38 @@ STEPS = {
 REPRESENTATIVE = ("create (Resolver POST)", "Graph secrets PUT")
 
 
+def process_tree(root):
+    """``root`` and its descendants (read from /proc)."""
+    children = {}
+    for entry in [e for e in os.listdir("/proc") if e.isdigit()]:
+        try:
+            with open("/proc/%s/stat" % entry, encoding="utf-8") as handle:
+                parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo += children.get(pid, [])
+    return tree
+
+
+def kill_run(pid):
+    """SIGKILL the run: its process group and every descendant. ansible-core's workers run in sessions of their own
+    (os.setsid), so killing the group alone leaves the task at hand running on."""
+    tree = process_tree(pid)
+    os.killpg(pid, signal.SIGKILL)
+    for process in tree:
+        try:
+            os.kill(process, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def kill_when(seen, inventory, tmp_path):
-    """Run the converge (-vvv, output kept) and SIGKILL its process group once ``seen()``; return its output."""
+    """Run the converge (-vvv, output kept) and SIGKILL all of it once ``seen()``; return its output."""
     environment = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, NO_PROXY="127.0.0.1,localhost,::1",
                        ANSIBLE_NOCOLOR="1")
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
@@ -111,7 +141,7 @@ def kill_when(seen, inventory, tmp_path):
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and process.poll() is None:
             if seen():
-                os.killpg(process.pid, signal.SIGKILL)
+                kill_run(process.pid)
                 break
             time.sleep(0.01)
         process.wait(timeout=60)
