@@ -74,6 +74,7 @@ def test_a_record_written_by_another_run_between_plan_and_write_is_not_overwritt
     assert rc == 0, output[-3000:]
     old_id, _value, _previous = store.stored("okta")
     untouched = store.stored("entra-id")
+    [declared] = [t["emailDomains"] for t in emulator.tokens(name="okta")]
     emulator.age_tokens(705, ids=[old_id])
     before = {t["id"] for t in emulator.tokens(live_only=False)}
     # The create succeeds at once on the server; its answer comes 4 seconds later.
@@ -85,9 +86,9 @@ def test_a_record_written_by_another_run_between_plan_and_write_is_not_overwritt
             time.sleep(0.02)
         [new_id] = {t["id"] for t in emulator.tokens(live_only=False)} - before
         # Meanwhile another run renewed okta too and stored its token, as the role writes a record.
-        other = emulator.issue_token("okta", ("acme.com",), org=ORG_ID)
+        other = emulator.issue_token("okta", declared, org=ORG_ID)
         store.write("okta", {"name": "okta", "token": other["token"], "token_id": other["id"],
-                             "email_domains": ["acme.com"], "expires": other.get("expiresAt"), "org": ORG,
+                             "email_domains": declared, "expires": other.get("tokenExpiry"), "org": ORG,
                              "org_id": ORG_ID, "status": "current"})
         rc, _results, output = run.result(timeout=300)
 
