@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from org_inventory import DECLARED_TOKENS
 from test_role import live_by_org
 from test_role_stores import ORG, AwsSecretsManager, HashiVault, assert_clean
 
@@ -102,4 +103,25 @@ def test_a_record_written_by_another_run_between_plan_and_write_is_not_overwritt
     revoked = [t["id"] for t in emulator.tokens(live_only=False) if t["deleted"]]
     assert revoked == [new_id]
     assert emulator.scim_status(other["token"]) == 200
+    assert_clean(ansible, emulator, store)
+
+
+def test_a_token_declared_absent_does_not_remove_another_orgs_record(ansible, emulator, tmp_path):
+    """Two inventories give two orgs one host name, so they share the store's path: org 1 declaring okta absent
+    must not delete the okta record that org 2 wrote there (the check before writes does not run: nothing is
+    written). The org fails before anything is revoked or removed."""
+    store = FileStore(tmp_path)
+    rc, _results, output = ansible.run_playbook("converge", ansible.inventory(orgs=1))
+    assert rc == 0, output[-3000:]
+    [live] = live_by_org(emulator)[ORG_ID]["okta"]
+    foreign = {"name": "okta", "token": "another-orgs-token-value", "token_id": 99999, "email_domains": ["globex.com"],
+               "expires": None, "org": ORG, "org_id": 2, "status": "current"}
+    store.write("okta", foreign)
+    tokens = [dict(entry, state="absent") if entry["name"] == "okta" else entry for entry in DECLARED_TOKENS]
+    rc, _results, output = ansible.run_playbook("converge", ansible.inventory(
+        orgs=1, group_vars={"resolver_scim_tokens": tokens}), verbosity=4)
+    assert rc != 0
+    assert "%s belongs to org 2, not to this org (1)" % store.location("okta") in output, output[-3000:]
+    assert json.loads((store.directory / "okta.json").read_text()) == foreign
+    assert live_by_org(emulator)[ORG_ID]["okta"] == [live]
     assert_clean(ansible, emulator, store)
