@@ -267,3 +267,8 @@ def moto(tmp_path_factory):
     server = store_servers.Moto(tmp_path_factory.mktemp("moto"))
     yield server
     server.close()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "exhaustive: a long matrix (the Entra ID fault matrix's every fault), run on "
+                                       "its own make target")

@@ -126,7 +126,8 @@ def token_shared_orgs(hosts, hostvars):
         membership = plan.get("membership") or {}
         if plan.get("api_url") and membership.get("org_id") is not None:
             found[host] = {"org_key": "%s#%s" % (plan["api_url"].rstrip("/").lower(), membership["org_id"]),
-                           "store": facts.get("scim_tokens_store_at") if plan.get("actions") else None}
+                           "store": facts.get("scim_tokens_store_at") if plan.get("actions") else None,
+                           "targets": plan.get("idp_targets") or {}}
     return org_plan.shared_orgs(found)
 
 

@@ -28,6 +28,9 @@ from ansible_collections.resolver.scim.plugins.module_utils.tokens import (
 )
 
 HANDOVER_DRIFT = "handover_pending"
+# A handover of the live token to an identity provider that holds something else, or to a target that changed.
+IDP_CANNOT_PROVISION = "idp_cannot_provision"
+IDP_TARGET_CHANGED = "idp_target_changed"
 # A plan refused because the store never saw the org (see store_guard): its entries carry this action.
 REFUSED = "refused"
 # The scim_token state that carries out each action, and the drift category the action stands for.
@@ -40,7 +43,7 @@ DRIFT_OF_ACTION = {"created": "missing", "renewed": "expiring", "recreated": "do
 # can fix, so it is reported (and fails a drift check) instead of being trusted to live forever.
 # store_unknown: a live declared token that a store which was never used for the org does not hold (store_guard).
 DRIFT_CATEGORIES = ("missing", "expiring", "expired", "domain_mismatch", "unstored", "superseded", "extra",
-                    "unknown_expiry", "handover_pending", "store_unknown")
+                    "unknown_expiry", "handover_pending", "store_unknown", IDP_CANNOT_PROVISION, IDP_TARGET_CHANGED)
 # A declared entry of the plan (the role's resolver_scim_tokens): a token's options and where its value is handed
 # over to the identity provider, by Microsoft Graph (entra) or by the user's own tasks (handover_tasks).
 PLAN_ENTRY_OPTIONS = dict(
@@ -94,7 +97,7 @@ def validate_entries(entries, label="tokens"):
         entries = []
     if not isinstance(entries, list):
         raise InputError("%s must be a list of token entries ({name, email_domains, state, ...})." % label)
-    result, seen = [], {}
+    result, seen, targets = [], {}, {}
     for index, entry in enumerate(entries):
         where = "%s[%d]" % (label, index)
         if not isinstance(entry, dict):
@@ -132,8 +135,29 @@ def validate_entries(entries, label="tokens"):
             domains = normalize_domains(domains, where + ".email_domains")
         normalised["email_domains"] = domains
         normalised["handover"] = _handover_target(entry, where, normalised["state"])
+        _check_own_target(normalised, targets)
         result.append(normalised)
     return result
+
+
+def _check_own_target(entry, targets):
+    """Two entries of one org that hand their tokens to the same Entra ID app would overwrite each other there."""
+    entra = (entry["handover"] or {}).get("entra")
+    if not entra:
+        return
+    other = targets.setdefault(entra["service_principal_id"], entry["name"])
+    if other != entry["name"]:
+        raise InputError("entries %s and %s both hand their token to Entra ID service principal %s: each would "
+                         "overwrite the other's token there. Give each entry its own enterprise app."
+                         % (other, entry["name"], entra["service_principal_id"]))
+
+
+def target_key(target, entra_tenant=None):
+    """The identity provider target a token is handed to, as the store records it (idp_target): Entra ID's tenant
+    and service principal, or the handover task file (unless the tasks name their target)."""
+    if target.get("entra"):
+        return "entra:%s/%s" % (entra_tenant or "", target["entra"]["service_principal_id"])
+    return "handover_tasks:%s" % target["tasks"]
 
 
 def _handover_target(entry, where, state):
@@ -165,7 +189,7 @@ def store_view(records, org_id):
     hosts sharing a store key) or a second record of a name is reported and not used, so a stray copy can never
     make a run replace the token an identity provider is using.
     """
-    view = {"held": {}, "pending": {}, "idp": {}, "pending_keys": {}, "problems": []}
+    view = {"held": {}, "pending": {}, "idp": {}, "target": {}, "job": {}, "pending_keys": {}, "problems": []}
     by_slot = {}
     for record in records:
         if not isinstance(record, dict) or not isinstance(record.get("name"), str):
@@ -189,6 +213,8 @@ def store_view(records, org_id):
         view[slot][name] = _int_or_none(record.get("token_id"))
         if slot == "held" and "idp_token_id" in record:
             view["idp"][name] = _int_or_none(record.get("idp_token_id"))
+            view["target"][name] = record.get("idp_target") or None
+            view["job"][name] = record.get("idp_job_id") or None
         if slot == "pending":
             # Where the store found them (a store whose read gives no key keeps them under the current key).
             view["pending_keys"][name] = sorted({r.get("key") or pending_key(name) for r, _source in found})
@@ -257,8 +283,10 @@ def _describe(target):
     return "handover_tasks %s" % target["tasks"]
 
 
-def _entry_plan(entry, tokens, now, store, heal_unstored, rotate, check_mode):
+def _entry_plan(entry, tokens, now, store, heal_unstored, rotate, check_mode, idp):
     name, target = entry["name"], entry.get("handover")
+    key = target_key(target, idp.get("tenant")) if target else None
+    drift_kind = None
     stored = store["held"] if store is not None else None
     state = "rotated" if name in rotate and entry["state"] != "absent" else entry["state"]
     pending = store["pending"].get(name) if store is not None and target else None
@@ -293,16 +321,26 @@ def _entry_plan(entry, tokens, now, store, heal_unstored, rotate, check_mode):
         action, value_from = "handover", "current"
         reason = ("%s was never given the live token %s" % (_describe(target), current.id) if given is None else
                   "%s was last given token %s, not the live token %s" % (_describe(target), given, current.id))
+    elif target and store is not None and not plan.create and current is not None and \
+            store["target"].get(name) not in (None, key):
+        action, value_from, drift_kind = "handover", "current", IDP_TARGET_CHANGED
+        reason = ("the store records token %s as handed to %s, but the entry now names %s: hand it over there"
+                  % (current.id, store["target"][name], key))
+    elif target and not plan.create and current is not None and name in idp.get("failing", {}):
+        action, value_from, drift_kind = "handover", "current", IDP_CANNOT_PROVISION
+        reason = ("%s cannot provision with what it holds (%s): hand the live token %s over again"
+                  % (_describe(target), idp["failing"][name], current.id))
     create = plan.create or action == "healed"
     if target and create:
         value_from = "issue"
-    return dict(entry, action=action, reason=reason, create=create,
+    return dict(entry, action=action, reason=reason, create=create, drift_kind=drift_kind, idp_target=key,
+                idp_entra=target.get("entra") if target else None,
                 module_state=MODULE_STATE.get(action, entry["state"]),
                 current_token_id=current.id if current else None,
                 current_expires=iso(current.expires) if current else None,
                 revoke_ids=revoke,
                 issue=_issue_call(entry, action, check_mode) if create else None,
-                handover=dict(target, to=_describe(target), value_from=value_from) if value_from else None,
+                handover=dict(target, to=_describe(target), value_from=value_from, target=key) if value_from else None,
                 store="remove" if action == "deleted" else ("write" if create or value_from else None),
                 store_key=store_key(name),
                 # The token ids this plan saw in the store: a write replaces a record only while it still holds them.
@@ -355,18 +393,27 @@ def store_guard(planned, tokens, now, store, location=None, option_prefix=""):
 
 
 def plan_org(entries, tokens, now, stored=None, exclusive=False, heal_unstored=True, rotate=(), check_mode=False,
-             store=None, store_org_known=True, store_location=None, option_prefix=""):
+             store=None, store_org_known=True, store_location=None, option_prefix="", entra_tenant=None,
+             idp_failing=None):
     """Plan every declared entry and, with ``exclusive``, the removal of undeclared tokens.
 
     ``store`` is a ``store_view`` of what the secret store holds; ``stored`` (token name to token id) is the short
     form without pending handovers; with neither, nothing is stored (then nothing can be healed or handed over
     again). ``store_org_known=False`` says the store was never used for this org: see ``store_guard`` (a refused
     plan has no actions and its ``refused`` message says why). Returns a dict: entries, actions, undeclared, drift,
-    drifted, next_expiry, tokens, refused.
+    drifted, next_expiry, tokens, refused, handed_over (the tokens the store records as held by their identity
+    provider, for an IdP check), idp_targets (entry name: target).
+
+    ``entra_tenant`` completes the Entra ID targets; ``idp_failing`` ({name: why}) names the tokens whose identity
+    provider failed the IdP check: each is handed over again.
     """
     if store is None and stored is not None:
         store = {"held": stored, "pending": {}, "idp": {}}
-    planned = [_entry_plan(entry, tokens, now, store, heal_unstored, set(rotate), check_mode) for entry in entries]
+    if store is not None:
+        store = dict({"target": {}, "job": {}}, **store)
+    idp = {"tenant": entra_tenant, "failing": idp_failing or {}}
+    planned = [_entry_plan(entry, tokens, now, store, heal_unstored, set(rotate), check_mode, idp)
+               for entry in entries]
     refused = None
     if store is not None and not store_org_known:
         refused = store_guard(planned, tokens, now, store, store_location, option_prefix)
@@ -382,10 +429,13 @@ def plan_org(entries, tokens, now, stored=None, exclusive=False, heal_unstored=T
                             % (", ".join(str(i) for i in ids), name),
                             "current_token_id": None, "current_expires": None, "revoke_ids": ids, "issue": None,
                             "handover": None, "store": "remove", "store_key": store_key(name)})
+    if store is not None:
+        for entry in planned:
+            _keep_what_an_idp_holds(entry, planned, store)
 
     drift = dict((category, []) for category in DRIFT_CATEGORIES)
     for entry in planned:
-        category = DRIFT_OF_ACTION.get(entry["action"])
+        category = entry.get("drift_kind") or DRIFT_OF_ACTION.get(entry["action"])
         if category:
             drift[category].append({"name": entry["name"], "reason": entry["reason"]})
     for token in tokens:
@@ -414,12 +464,50 @@ def plan_org(entries, tokens, now, stored=None, exclusive=False, heal_unstored=T
         "next_expiry": iso(min(expiries)) if expiries else None,
         "tokens": [t.as_dict(now) for t in ordered],
         "refused": refused,
+        "handed_over": _handed_over(planned, store),
+        "idp_targets": dict((e["name"], e["idp_target"]) for e in planned if e.get("idp_target")),
     }
 
 
 def rotates_every_run(entry):
     """Whether a planned entry is the rotation that its declared state=rotated asks of every run (not drift)."""
     return entry["action"] == "rotated" and entry["state"] == "rotated"
+
+
+def _keep_what_an_idp_holds(entry, planned, store):
+    """A deletion must not revoke the token an identity provider holds while nothing has replaced it there.
+
+    When a declared entry hands its token to the same target (a renamed entry), the held token is revoked only once
+    the store records that entry's handover to it (``outcome``); the record stays until then. When no declared entry
+    targets it any more, the deletion goes ahead and the summary warns that the target stops provisioning."""
+    name = entry["name"]
+    held = store["idp"].get(name)
+    if entry["action"] != "deleted" or held is None or held not in entry["revoke_ids"]:
+        return
+    target = store["target"].get(name)
+    after = [e["name"] for e in planned if target and e.get("idp_target") == target and e["name"] != name
+             and e["state"] != "absent"]
+    if not after:
+        entry["idp_warning"] = ("%s holds token %s, which is revoked: it stops provisioning"
+                                % (target or "the identity provider it was handed to", held))
+        return
+    entry.update(revoke_ids=[i for i in entry["revoke_ids"] if i != held], store=None,
+                 deferred_revoke={"token_id": held, "target": target, "after": after[0]},
+                 reason="%s; token %s stays live until %s is handed to %s" % (entry["reason"], held, after[0], target))
+
+
+def _handed_over(planned, store):
+    """The live tokens the store records as held by their Entra ID app, with what an IdP check needs."""
+    found = []
+    for entry in planned:
+        entra = entry.get("idp_entra")
+        if store is None or entry["action"] != "none" or not entra or entry["current_token_id"] is None \
+                or store["idp"].get(entry["name"]) != entry["current_token_id"]:
+            continue
+        found.append({"name": entry["name"], "token_id": entry["current_token_id"], "target": entry["idp_target"],
+                      "service_principal_id": entra["service_principal_id"],
+                      "job_id": entra.get("job_id") or store["job"].get(entry["name"])})
+    return found
 
 
 def _issued_by_name(issued):
@@ -458,9 +546,15 @@ def handover_items(plan, issued, store, scim_url, org, org_id):
             continue
         item = {"name": entry["name"], "key": entry["store_key"], "value_from": handover["value_from"],
                 "to": handover["to"], "entra": handover.get("entra"), "tasks": handover.get("tasks"),
+                "target": handover.get("target"),
                 "scim_url": scim_url, "org": org, "org_id": org_id, "email_domains": entry["email_domains"],
-                "previous_idp_token_id": store["idp"].get(entry["name"]),
+                "previous_idp_token_id": store["idp"].get(entry["name"]), "previous_key": entry["store_key"],
                 "expected_token_id": entry.get("stored_token_id")}
+        # A renamed entry: what the target held is the token of the entry it replaces (kept live until this ends).
+        replaced = [e for e in plan["actions"] if (e.get("deferred_revoke") or {}).get("after") == entry["name"]]
+        if item["previous_idp_token_id"] is None and replaced:
+            item.update(previous_idp_token_id=replaced[0]["deferred_revoke"]["token_id"],
+                        previous_key=replaced[0]["store_key"])
         item.update(pending_records_of(entry["name"], store))
         if handover["value_from"] == "issue":
             result = by_name.get(entry["name"]) or {}
@@ -502,9 +596,14 @@ def outcome(plan, issued, stored_after, store_error=None, check_mode=False, hand
     view = stored_after if "held" in (stored_after or {}) else {"held": stored_after or {}, "pending": {}, "idp": {}}
     by_name = _issued_by_name(issued)
     handed = dict((f["name"], f) for f in handover_failures)
-    revoke, failures = [], []
+    revoke, failures, forget, proofs = [], [], [], []
     for entry in plan["actions"]:
         name, handover = entry["name"], entry.get("handover")
+        deferred = entry.get("deferred_revoke")
+        if deferred and not check_mode and _replaced_at_target(view, deferred):
+            revoke.append(deferred["token_id"])
+            forget.append({"name": name, "store_key": entry["store_key"]})
+            proofs.extend(_proof(e, view) for e in plan["actions"] if e["name"] == deferred["after"])
         if not entry["create"] and not handover:
             revoke.extend(entry["revoke_ids"])
             continue
@@ -559,7 +658,29 @@ def outcome(plan, issued, stored_after, store_error=None, check_mode=False, hand
                                          "over; the next run resumes the handover" % new_id))
                 continue
         revoke.extend(entry["revoke_ids"])
-    return {"revoke_ids": sorted(set(revoke)), "failures": failures}
+        if handover and handover.get("entra") and entry["revoke_ids"]:
+            proofs.append(_proof(entry, view))
+    return {"revoke_ids": sorted(set(revoke)), "failures": failures, "forget": forget,
+            "proofs": [p for p in proofs if p is not None]}
+
+
+def _proof(entry, view):
+    """An Entra ID handover of this run to test again once the token the app held before is revoked: only then can
+    the test of the saved credentials tell the new token from the old one (a write Graph acknowledged but lost)."""
+    entra = (entry.get("handover") or {}).get("entra")
+    if not entra:
+        return None
+    return {"name": entry["name"], "key": entry["store_key"], "token_id": view["held"].get(entry["name"]),
+            "service_principal_id": entra["service_principal_id"],
+            "job_id": entra.get("job_id") or view.get("job", {}).get(entry["name"]),
+            "target": entry["handover"].get("target"), "email_domains": entry["email_domains"]}
+
+
+def _replaced_at_target(view, deferred):
+    """Whether the store records the token of the entry that replaces a deleted one as held by the same target."""
+    after = deferred["after"]
+    return view.get("target", {}).get(after) == deferred["target"] and view["idp"].get(after) is not None \
+        and view["idp"].get(after) == view["held"].get(after)
 
 
 def postcondition(final_plan, plan=None):
@@ -608,6 +729,8 @@ def _action_line(entry, check_mode):
     if entry["action"] == "healed" and entry["current_token_id"] in revoked:
         detail += ("; whatever was given token %s by hand stops working until it gets the new value from the store"
                    % entry["current_token_id"])
+    if entry.get("idp_warning"):
+        detail += "; WARNING: %s" % entry["idp_warning"]
     return detail
 
 
@@ -749,10 +872,24 @@ def drift_failure(report, host):
 def shared_orgs(hosts):
     """Hosts that would manage the same Resolver org or write the same store location.
 
-    ``hosts``: {host: {"org_key": "<api url>#<org id>", "store": "<store location>"}} for the hosts whose plan
-    ran. Returns {host: message} for every host that shares either with another; each message names them all.
+    ``hosts``: {host: {"org_key": "<api url>#<org id>", "store": "<store location>", "targets": {entry: target}}}
+    for the hosts whose plan ran. Returns {host: message} for every host that shares an org, a store location or
+    an Entra ID app with another; each message names them all.
     """
     problems = {}
+    by_target = {}
+    for host, facts in hosts.items():
+        for entry, target in (facts.get("targets") or {}).items():
+            if target.startswith("entra:"):
+                by_target.setdefault(target, []).append((host, entry))
+    for target, users in by_target.items():
+        if len(set(host for host, _entry in users)) < 2:
+            continue
+        for host, _entry in users:
+            problems.setdefault(host, []).append(
+                "orgs %s hand their tokens to the same Entra ID app (%s): each would overwrite the other's token "
+                "there, and the app would provision one org's users into the other org. Give each org its own "
+                "enterprise app." % (" and ".join("%s (entry %s)" % user for user in sorted(users)), target))
     for field, what in (("org_key", "Resolver org"), ("store", "token store location")):
         groups = {}
         for host, facts in hosts.items():

@@ -12,7 +12,8 @@ description:
     do. It runs the same decision code as that module, so a role can call M(resolver.scim.scim_token) only for the
     entries that need action. Read-only; the planning step of the C(resolver.scim.scim_tokens) role.
   - Also reports drift by category (C(missing), C(expiring), C(expired), C(domain_mismatch), C(unstored),
-    C(superseded), C(extra), C(unknown_expiry), C(handover_pending), C(store_unknown); see RV(drift)), so it doubles
+    C(superseded), C(extra), C(unknown_expiry), C(handover_pending), C(store_unknown), C(idp_cannot_provision),
+    C(idp_target_changed); see RV(drift)), so it doubles
     as a scheduled drift check.
   - Every entry is validated before the read; a bad entry fails the task with a message that names it.
 author:
@@ -127,6 +128,55 @@ options:
       - The C(resolver.scim.scim_tokens) role sets this, so that one module run per org does the whole read.
     type: bool
     default: false
+  idp_check:
+    description:
+      - Test what each Entra ID enterprise app holds. For every live token that O(store_records) records as handed
+        to an app (C(idp_token_id) and C(idp_target) of the record), run Entra ID's C(validateCredentials) with the
+        saved credentials, through Microsoft Graph with O(entra_connection). An app that cannot provision with what
+        it holds is drift C(idp_cannot_provision), and its entry is planned for action C(handover) (the live token is
+        handed over again).
+      - Costs an access token and one validation per handed-over token (plus a job list when the record has no
+        C(idp_job_id)). C(validateCredentials) changes nothing, so it also runs in check mode.
+    type: bool
+    default: false
+  entra_connection:
+    description:
+      - The connection to Entra ID and Microsoft Graph, with the options (and environment fallbacks) of
+        M(resolver.scim.entra_provisioning)'s C(group/resolver.scim.entra) (C(tenant_id), C(client_id),
+        C(client_secret), C(authority_url), C(graph_url), C(validate_certs), C(ca_path), C(timeout)).
+      - Used by O(idp_check); its C(tenant_id) also completes the target an Entra ID entry is planned for
+        (C(entra:<tenant_id>/<service_principal_id>)), so that a changed target is drift C(idp_target_changed).
+    type: dict
+    suboptions:
+      tenant_id:
+        description: As O(resolver.scim.entra_provisioning#module:tenant_id) (also C(AZURE_TENANT_ID), C(AZURE_TENANT)).
+        type: str
+      client_id:
+        description: As O(resolver.scim.entra_provisioning#module:client_id) (also C(AZURE_CLIENT_ID)).
+        type: str
+      client_secret:
+        description: As O(resolver.scim.entra_provisioning#module:client_secret) (also C(AZURE_CLIENT_SECRET),
+          C(AZURE_SECRET)).
+        type: str
+      authority_url:
+        description: As O(resolver.scim.entra_provisioning#module:authority_url).
+        type: str
+        default: https://login.microsoftonline.com
+      graph_url:
+        description: As O(resolver.scim.entra_provisioning#module:graph_url).
+        type: str
+        default: https://graph.microsoft.com
+      validate_certs:
+        description: As O(resolver.scim.entra_provisioning#module:validate_certs).
+        type: bool
+        default: true
+      ca_path:
+        description: As O(resolver.scim.entra_provisioning#module:ca_path).
+        type: path
+      timeout:
+        description: As O(resolver.scim.entra_provisioning#module:timeout).
+        type: int
+        default: 30
   label:
     description:
       - How error messages name O(tokens), and with what comes before C(tokens) in it, the other options. Meant for
@@ -279,12 +329,14 @@ drift:
       C(unknown_expiry) a current token listed without an expiry or creation date (a converge cannot fix it, so
       it is reported instead of being trusted never to expire); C(handover_pending) an identity provider that does
       not hold the live token; C(store_unknown) a live token that a store never used for this org does not hold
-      (see O(store_org_known); the module then fails, and its failed result carries this plan).
+      (see O(store_org_known); the module then fails, and its failed result carries this plan);
+      C(idp_cannot_provision) an Entra ID app that fails its test with the saved credentials (O(idp_check));
+      C(idp_target_changed) a token the store records as handed to another target than the entry names now.
   returned: success
   type: dict
   sample: {"missing": [], "expiring": [{"name": "okta", "reason": "token 1042 expires in 12 days"}], "expired": [],
            "domain_mismatch": [], "unstored": [], "superseded": [], "extra": [], "unknown_expiry": [],
-           "handover_pending": [], "store_unknown": []}
+           "handover_pending": [], "store_unknown": [], "idp_cannot_provision": [], "idp_target_changed": []}
 drifted:
   description:
     - Whether a converge would change anything (RV(actions) is not empty), or a current token's expiry is unknown.
@@ -303,6 +355,25 @@ tokens:
   type: list
   elements: dict
   sample: []
+handed_over:
+  description: The live tokens the store records as held by their Entra ID app (what O(idp_check) tests), with
+    C(name), C(token_id), C(target), C(service_principal_id) and C(job_id).
+  returned: success
+  type: list
+  elements: dict
+  sample: []
+idp_targets:
+  description: Each declared entry's identity provider target (entry name to target), as the store records it.
+  returned: success
+  type: dict
+  sample: {"entra": "entra:72f988bf-86f1-41af-91ab-2d7cd011db47/6c2d1e0f-3a4b-4c5d-8e9f-0a1b2c3d4e5f"}
+idp_checked:
+  description: What O(idp_check) found, one item per tested token (C(name), C(token_id), C(target), C(can_provision),
+    C(reason)); empty without O(idp_check).
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"name": "entra", "token_id": 1043, "target": "entra:72f9.../6c2d...", "can_provision": true, "reason": null}]
 refused:
   description:
     - Set when the plan was refused (O(store_org_known=false) and live declared tokens the store does not hold). The
@@ -357,6 +428,13 @@ membership:
 import copy
 
 from ansible_collections.resolver.scim.plugins.module_utils.api import not_administrator
+from ansible_collections.resolver.scim.plugins.module_utils.entra import (
+    ENTRA_ARGUMENT_SPEC,
+    CredentialsRejected,
+    EntraError,
+    build_client,
+    find_scim_job,
+)
 from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError, TokenRunFailed
 from ansible_collections.resolver.scim.plugins.module_utils.module import resolver_module, run_module
 from ansible_collections.resolver.scim.plugins.module_utils.org_plan import (
@@ -380,6 +458,8 @@ ARGUMENT_SPEC = dict(
     store_location=dict(type="str"),
     rotate=dict(type="list", elements="str", default=[]),
     require_admin=dict(type="bool", default=False),
+    idp_check=dict(type="bool", default=False),
+    entra_connection=dict(type="dict", options=copy.deepcopy(ENTRA_ARGUMENT_SPEC)),
     label=dict(type="str", default="tokens"),
 )
 MODULE_RULES = dict(supports_check_mode=True)
@@ -404,6 +484,27 @@ def what_is_stored(params, api, membership):
     return {"held": held, "pending": {}, "idp": {}, "problems": []}
 
 
+def check_idps(connection, handed_over):
+    """Entra ID's test of the saved credentials for each handed-over token: one access token, one validation each
+    (and a job list when the job is not known). A test that cannot run counts as failed, with its reason."""
+    found, client = [], None
+    for item in handed_over:
+        reason = None
+        try:
+            client = client or build_client(connection)
+            job_id = item["job_id"] or find_scim_job(client, item["service_principal_id"])["id"]
+            client.validate_credentials(item["service_principal_id"], job_id, "test the saved credentials")
+        except CredentialsRejected as exc:
+            reason = exc.detail or exc.message
+        except EntraError as exc:
+            reason = "the test could not run: %s" % client.redact(exc.message)
+        except InputError as exc:
+            reason = "the test could not run: %s" % exc
+        found.append({"name": item["name"], "token_id": item["token_id"], "target": item["target"],
+                      "can_provision": reason is None, "reason": reason})
+    return found
+
+
 def run(module, api):
     params = module.params
     entries = validate_entries(params["tokens"], params["label"])
@@ -423,11 +524,19 @@ def run(module, api):
     for problem in problems:
         module.warn(problem)
     label = params["label"]
-    result = plan_org(entries, api.list_tokens(), utcnow(), store=store, exclusive=params["exclusive"],
-                      heal_unstored=params["heal_unstored"], rotate=params["rotate"], check_mode=module.check_mode,
-                      store_org_known=params["store_org_known"] or params["store_is_new"],
-                      store_location=params["store_location"],
-                      option_prefix=label[:-len("tokens")] if label.endswith("tokens") else "")
+    entra = params["entra_connection"] or {}
+    plan_arguments = dict(store=store, exclusive=params["exclusive"], heal_unstored=params["heal_unstored"],
+                          rotate=params["rotate"], check_mode=module.check_mode,
+                          store_org_known=params["store_org_known"] or params["store_is_new"],
+                          store_location=params["store_location"], entra_tenant=entra.get("tenant_id"),
+                          option_prefix=label[:-len("tokens")] if label.endswith("tokens") else "")
+    tokens, now = api.list_tokens(), utcnow()
+    result = plan_org(entries, tokens, now, **plan_arguments)
+    checked = check_idps(entra, result["handed_over"]) if params["idp_check"] and result["handed_over"] else []
+    failing = dict((c["name"], c["reason"]) for c in checked if not c["can_provision"])
+    if failing:
+        result = plan_org(entries, tokens, now, idp_failing=failing, **plan_arguments)
+    result["idp_checked"] = checked
     result["store_problems"] = problems
     result["scim_url"] = default_scim_url(api.client.base_url)
     result["api_url"] = api.client.base_url

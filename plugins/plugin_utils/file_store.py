@@ -14,7 +14,10 @@ import stat
 
 from ansible_collections.resolver.scim.plugins.module_utils.org_plan import legacy_pending_key, pending_key, store_key
 
-RECORD_FIELDS = ("name", "token_id", "org_id", "org", "email_domains", "expires", "status", "idp_token_id")
+RECORD_FIELDS = ("name", "token_id", "org_id", "org", "email_domains", "expires", "status", "idp_token_id", "idp_target",
+                 "idp_job_id")
+# Fields a record has only once a handover finished (which token the identity provider holds, and where).
+IDP_FIELDS = ("idp_token_id", "idp_target", "idp_job_id")
 
 
 class StoreError(Exception):
@@ -96,7 +99,7 @@ def read_records(directory):
             problems.append("%s holds token %r but is not its record (%s.json); it was ignored. Remove the copy."
                             % (path, name, keys[0]))
             continue
-        record = dict((field, data.get(field)) for field in RECORD_FIELDS if field in data or field != "idp_token_id")
+        record = dict((field, data.get(field)) for field in RECORD_FIELDS if field in data or field not in IDP_FIELDS)
         record.update(source=path, key=entry[:-len(".json")])
         records.append(record)
     return records, problems

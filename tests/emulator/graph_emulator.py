@@ -30,6 +30,13 @@ Test-only control routes (not logged):
   GET  /_emulator/entra/jobs/{job}               a job with its status and how often it was started
   POST /_emulator/entra/jobs/{job} {"status"}    set a job's status (Active, Paused, Quarantine, NotRun)
   POST /_emulator/entra/service_principals/{sp}/secrets {"BaseAddress", "SecretToken"}  plant saved credentials
+  POST /_emulator/entra/service_principals {"name"}   add a service principal with one Active SCIM job (for tests
+                                                 that give each org its own app)
+  POST /_emulator/entra/service_principals/{sp}/put_fault {"lose": n, "lag_reads": m}   the next n PUTs of its
+                                                 secrets answer 204 and change nothing (a lost write); with m, each
+                                                 later PUT shows only after m reads of the saved credentials
+                                                 (validateCredentials with useSavedCredentials, GET secrets): a
+                                                 replica that lags. {} switches both off
   GET  /_emulator/entra/service_principals/{sp}/can_provision   can the "IdP" provision with what it holds now?
                                                  (the same real SCIM request as validateCredentials)
   GET  /_emulator/entra/service_principals/{sp}/history   every set of credentials it held, with the Resolver
@@ -137,13 +144,17 @@ class EntraState:
                                         "client_secret": self.resolver._secret("cs~")}  # pylint: disable=W0212
             owner = next(a["client_id"] for a in self.apps.values() if a["name"] == "owner")
             for name, jobs in SEED_SERVICE_PRINCIPALS.items():
-                sp_id = str(uuid.uuid4())
-                self.service_principals[sp_id] = {"id": sp_id, "displayName": name, "secrets": {}, "history": [],
-                                                  "owners": [owner] if name == "resolver" else []}
-                for template, status in jobs:
-                    job_id = "%s.%s.%s" % (template, uuid.uuid4().hex, uuid.uuid4().hex)
-                    self.jobs[job_id] = {"id": job_id, "sp": sp_id, "templateId": template, "status": status,
-                                         "starts": 0}
+                self.add_service_principal(name, jobs, [owner] if name == "resolver" else [])
+
+    def add_service_principal(self, name, jobs, owners=()):
+        """A service principal with jobs [(templateId, status)]; its id (called with the lock held)."""
+        sp_id = str(uuid.uuid4())
+        self.service_principals[sp_id] = {"id": sp_id, "displayName": name, "secrets": {}, "history": [],
+                                          "owners": list(owners), "put_fault": {}, "lagging": None}
+        for template, status in jobs:
+            job_id = "%s.%s.%s" % (template, uuid.uuid4().hex, uuid.uuid4().hex)
+            self.jobs[job_id] = {"id": job_id, "sp": sp_id, "templateId": template, "status": status, "starts": 0}
+        return sp_id
 
     def seed_info(self):
         with self.lock:
@@ -344,13 +355,10 @@ class EntraState:
             sp = self._authorized_sp(self._caller(headers), sp_id)
             if collection == "secrets" and job_id is None:
                 if method == "PUT":
-                    given = self._key_values((body or {}).get("value"), "value")
-                    if self.resolver.config["entra_secrets_put"] == "replace":
-                        sp["secrets"] = {}
-                    sp["secrets"].update(given)
-                    self.record(sp, "PUT")
+                    self.put_secrets(sp, self._key_values((body or {}).get("value"), "value"))
                     return 204, None
                 if method == "GET":
+                    self.read_saved(sp)
                     return 200, {"value": [{"key": k, "value": "*" if k in SENSITIVE_KEYS else v}
                                            for k, v in sp["secrets"].items()]}
             if collection == "jobs" and job_id is None and method == "GET":
@@ -364,7 +372,7 @@ class EntraState:
             if not (job and action == "validateCredentials" and method == "POST"):
                 raise GraphError(405, "Request_BadRequest", "Method %s not allowed here." % method)
             if (body or {}).get("useSavedCredentials"):
-                credentials = dict(sp["secrets"])
+                credentials = dict(self.read_saved(sp))
             else:
                 credentials = self._key_values((body or {}).get("credentials"), "credentials")
             failure_status = int(self.resolver.config["entra_validate_failure_status"])
@@ -375,12 +383,44 @@ class EntraState:
         raise GraphError(failure_status, "SystemForCrossDomainIdentityManagementCredentialValidation" + code,
                          "Error validating credentials. Details: %s." % reason)
 
+    def put_secrets(self, sp, given):
+        """A PUT of secrets, as the service principal's put_fault says: applied, lost, or applied after some reads."""
+        fault = sp["put_fault"]
+        if fault.get("lose", 0) > 0:
+            fault["lose"] -= 1
+            return
+        if fault.get("lag_reads", 0) > 0:
+            # A PUT again while one lags is replicated with it: the reads still to go are not reset.
+            reads = sp["lagging"]["reads"] if sp["lagging"] else fault["lag_reads"]
+            sp["lagging"] = {"secrets": given, "reads": reads}
+            return
+        self.apply_secrets(sp, given)
+
+    def apply_secrets(self, sp, given):
+        if self.resolver.config["entra_secrets_put"] == "replace":
+            sp["secrets"] = {}
+        sp["secrets"].update(given)
+        self.record(sp, "PUT")
+
+    def read_saved(self, sp):
+        """The saved credentials as one read sees them: a lagging PUT shows once enough reads went by."""
+        lagging = sp["lagging"]
+        if lagging is not None:
+            lagging["reads"] -= 1
+            if lagging["reads"] < 0:
+                sp["lagging"] = None
+                self.apply_secrets(sp, lagging["secrets"])
+        return sp["secrets"]
+
     # ----- control routes -----------------------------------------------------------------------------
 
     def control(self, method, path, body):
         """Answer /_emulator/entra/{path}; (status, body)."""
         if path == "seed":
             return self.seed_info()
+        if path == "service_principals" and method == "POST":
+            with self.lock:
+                return {"id": self.add_service_principal(str(body.get("name") or "app"), [("scim", "Active")])}
         match = re.match(r"^jobs/([^/]+)$", path)
         if match:
             with self.lock:
@@ -392,9 +432,15 @@ class EntraState:
                         raise GraphError(400, "BadRequest", "status must be one of %s" % ", ".join(JOB_STATUSES))
                     job["status"] = body["status"]
                 return dict(job)
-        match = re.match(r"^service_principals/([^/]+)/(secrets|can_provision|history)$", path)
+        match = re.match(r"^service_principals/([^/]+)/(secrets|can_provision|history|put_fault)$", path)
         if match:
             sp_id, what = match.groups()
+            if what == "put_fault" and method == "POST":
+                with self.lock:
+                    sp = self._sp(sp_id)
+                    sp["put_fault"] = {k: int(body[k]) for k in ("lose", "lag_reads") if k in body}
+                    sp["lagging"] = None
+                    return {"put_fault": dict(sp["put_fault"])}
             if what == "secrets" and method == "POST":
                 with self.lock:
                     sp = self._sp(sp_id)

@@ -79,6 +79,23 @@ def sample_plan():
     return org_plan.plan_org(entries, tokens, NOW, stored={"gone": 1}, exclusive=True)
 
 
+def renamed_entry_handed_over():
+    """outcome's arguments after a run in which entry okta took over the target of the undeclared token gone: the
+    token the target held (gone's) is revoked only now, and its record forgotten."""
+    target = "handover_tasks:/tmp/handover.yml"
+    before = org_plan.store_view([{"name": "gone", "token_id": 1, "status": "current", "idp_token_id": 1,
+                                   "idp_target": target}], 1)
+    tokens = [ScimToken(1, "gone", 100, ["acme.com"], NOW - datetime.timedelta(days=30), NOW + datetime.timedelta(days=700))]
+    entries = org_plan.validate_entries([{"name": "okta", "email_domains": ["acme.com"],
+                                          "handover_tasks": "/tmp/handover.yml"}])
+    plan = org_plan.plan_org(entries, tokens, NOW, store=before, exclusive=True)
+    after = org_plan.store_view([{"name": "okta", "token_id": 7, "status": "current", "idp_token_id": 7,
+                                  "idp_target": target}], 1)
+    issued = {"results": [{"item": {"name": "okta"}, "token": "value", "token_id": 7, "expires": None,
+                           "email_domains": ["acme.com"]}]}
+    return plan, issued, after
+
+
 def produced_fields(expression):
     """The fields of the items an expression of the role's task files gives, from the code that builds them."""
     plan = sample_plan()
@@ -91,6 +108,8 @@ def produced_fields(expression):
                                        "key": org_plan.legacy_pending_key("okta")}], 1)
         handovers = org_plan.handover_items(plan, issued, stored, "https://scim", "acme", 1)
         items = [record for handover in handovers for record in handover["pending_records"]]
+    elif expression.strip() == "{{ scim_tokens_outcome.forget }}":
+        items = org_plan.outcome(*renamed_entry_handed_over())["forget"]
     elif expression.strip().startswith("{{ scim_tokens_plan.actions"):
         selected = re.search(r"selectattr\('store', 'eq', '(\w+)'\)", expression).group(1)
         items = [action for action in plan["actions"] if action["store"] == selected]

@@ -71,7 +71,7 @@ def test_old_tokens_are_revoked_only_when_the_store_holds_the_successor():
     planned = plan([token(1, 10, "okta")], OKTA, stored={"okta": 1})
     entry = planned["actions"][0]
     stored = outcome(planned, issued(result(entry, token_id=2)), {"okta": 2})
-    assert stored == {"revoke_ids": [1], "failures": []}
+    assert stored == {"revoke_ids": [1], "failures": [], "forget": [], "proofs": []}
     # The store did not take it: the new token (whose value is now nowhere) goes, the old one stays live.
     lost = outcome(planned, issued(result(entry, token_id=2)), {"okta": 1}, store_error="disk full")
     assert lost["revoke_ids"] == [2]
@@ -94,7 +94,8 @@ def test_check_mode_revokes_only_what_is_not_replaced():
     tokens = [token(1, 10, "okta"), token(5, 600, "legacy")]
     planned = plan(tokens, OKTA, stored={"okta": 1}, exclusive=True, check_mode=True)
     entry = [e for e in planned["actions"] if e["name"] == "okta"][0]
-    assert outcome(planned, issued(result(entry)), {}, check_mode=True) == {"revoke_ids": [5], "failures": []}
+    assert outcome(planned, issued(result(entry)), {}, check_mode=True) == {"revoke_ids": [5], "failures": [], "forget": [],
+                                                                             "proofs": []}
 
 
 def test_store_items_carry_the_value_and_the_keys():

@@ -7,7 +7,12 @@ import re
 
 import yaml
 
-from ansible_collections.resolver.scim.plugins.module_utils.org_plan import DRIFT_CATEGORIES, DRIFT_OF_ACTION
+from ansible_collections.resolver.scim.plugins.module_utils.org_plan import (
+    DRIFT_CATEGORIES,
+    DRIFT_OF_ACTION,
+    IDP_CANNOT_PROVISION,
+    IDP_TARGET_CHANGED,
+)
 from ansible_collections.resolver.scim.plugins.modules import scim_token_plan
 
 KINDS = set(DRIFT_CATEGORIES)
@@ -19,8 +24,9 @@ def kinds_named(text):
 
 
 def test_the_code_returns_only_its_declared_kinds():
-    # Every action's drift kind, and the two that no action stands for, are among DRIFT_CATEGORIES.
-    assert set(DRIFT_OF_ACTION.values()) | {"expired", "unknown_expiry"} == KINDS
+    # Every action's drift kind, the two that no action stands for and the IdP check's two are DRIFT_CATEGORIES.
+    assert set(DRIFT_OF_ACTION.values()) | {"expired", "unknown_expiry", IDP_CANNOT_PROVISION,
+                                            IDP_TARGET_CHANGED} == KINDS
 
 
 def test_the_description_names_every_kind():
