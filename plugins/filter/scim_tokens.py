@@ -55,6 +55,11 @@ def token_store_conflicts(store_records, keys, org_id):
     return org_plan.foreign_records(store_records, set(keys or []), int(org_id))
 
 
+def token_store_changed(store_records, items):
+    """The write items whose record changed since the plan (see org_plan.changed_records)."""
+    return org_plan.changed_records(store_records, items)
+
+
 def token_handovers(plan, issued, store_records, scim_url, org, org_id):
     """The handovers to run after the store was read back (no values: see org_plan.handover_items)."""
     return org_plan.handover_items(plan, issued, _view(store_records), scim_url, org, org_id)
@@ -133,6 +138,7 @@ class FilterModule:  # pylint: disable=too-few-public-methods
             "token_outcome": token_outcome,
             "token_store_items": token_store_items,
             "token_store_conflicts": token_store_conflicts,
+            "token_store_changed": token_store_changed,
             "token_handovers": token_handovers,
             "token_summary": token_summary,
             "token_drift_report": token_drift_report,

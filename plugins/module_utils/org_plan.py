@@ -255,6 +255,33 @@ def foreign_records(records, keys, org_id):
     return problems
 
 
+def changed_records(records, items):
+    """The write items (``{name, key, expected_token_id}``) whose record no longer holds the token id the run's plan
+    saw (None: no record): another run, on a node that shares the store but not the lock, wrote it meanwhile. A
+    store compares before it writes (docs/stores.md, "Compare and swap") and writes none of these. ``records`` is
+    what the store holds now (a read's records, metadata only); an item without ``expected_token_id`` is not
+    compared. Returns ``[{name, key, message}]``; a message names the token and the record, never a value."""
+    by_key = {}
+    for record in records or []:
+        if isinstance(record, dict) and isinstance(record.get("name"), str):
+            pending = record.get("status") == "pending"
+            by_key[record.get("key") or (pending_key if pending else store_key)(record["name"])] = record
+    changed = []
+    for item in items or []:
+        if "expected_token_id" not in item:
+            continue
+        record = by_key.get(item["key"], {})
+        found = _int_or_none(record.get("token_id"))
+        if found != item["expected_token_id"]:
+            changed.append({"name": item["name"], "key": item["key"], "message": (
+                "%s: %s holds %s, not %s as this run's plan saw: another run wrote it meanwhile, so it was not "
+                "overwritten." % (item["name"], record.get("source") or "the store record %r" % item["key"],
+                                  "token %s" % found if found is not None else "no token",
+                                  "token %s" % item["expected_token_id"] if item["expected_token_id"] is not None
+                                  else "no record"))})
+    return changed
+
+
 def _int_or_none(value):
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -348,7 +375,10 @@ def _entry_plan(entry, tokens, now, store, heal_unstored, rotate, check_mode, id
                 issue=_issue_call(entry, action, check_mode) if create else None,
                 handover=dict(target, to=_describe(target), value_from=value_from, target=key) if value_from else None,
                 store="remove" if action == "deleted" else ("write" if create or value_from else None),
-                store_key=store_key(name))
+                store_key=store_key(name),
+                # The token ids this plan saw in the store: a write replaces a record only while it still holds them.
+                stored_token_id=stored.get(name) if stored is not None else None,
+                stored_pending_id=pending)
 
 
 def store_guard(planned, tokens, now, store, location=None, option_prefix=""):
@@ -548,7 +578,8 @@ def store_items(plan, issued, org, org_id):
         items.append({"name": entry["name"], "key": pending_key(entry["name"]) if pending else entry["store_key"],
                       "token": result["token"], "token_id": result["token_id"],
                       "email_domains": result.get("email_domains") or [], "expires": result.get("expires"),
-                      "org": org, "org_id": org_id, "status": "pending" if pending else "current"})
+                      "org": org, "org_id": org_id, "status": "pending" if pending else "current",
+                      "expected_token_id": entry.get("stored_pending_id" if pending else "stored_token_id")})
     return items
 
 
@@ -566,7 +597,8 @@ def handover_items(plan, issued, store, scim_url, org, org_id):
                 "to": handover["to"], "entra": handover.get("entra"), "tasks": handover.get("tasks"),
                 "target": handover.get("target"),
                 "scim_url": scim_url, "org": org, "org_id": org_id, "email_domains": entry["email_domains"],
-                "previous_idp_token_id": store["idp"].get(entry["name"]), "previous_key": entry["store_key"]}
+                "previous_idp_token_id": store["idp"].get(entry["name"]), "previous_key": entry["store_key"],
+                "expected_token_id": entry.get("stored_token_id")}
         # A renamed entry: what the target held is the token of the entry it replaces (kept live until this ends).
         replaced = [e for e in plan["actions"] if (e.get("deferred_revoke") or {}).get("after") == entry["name"]]
         if item["previous_idp_token_id"] is None and replaced:
@@ -644,6 +676,16 @@ def outcome(plan, issued, stored_after, store_error=None, check_mode=False, hand
             stored_id = view["pending" if handover else "held"].get(name)
             if handover and view["held"].get(name) == new_id:
                 stored_id = new_id  # already finished
+            seen = entry.get("stored_pending_id" if handover else "stored_token_id", stored_id)
+            if stored_id not in (new_id, seen):
+                failures.append(_failure(name, "store", "another run changed its store record after this run planned "
+                                         "(it holds token %s, the plan saw %s), so this run did not overwrite it%s; "
+                                         "only new token %s, whose value nothing holds, was revoked, and token(s) %s "
+                                         "stay live" % (stored_id, seen if seen is not None else "none",
+                                                        " (%s)" % store_error if store_error else "", new_id,
+                                                        ", ".join(str(i) for i in entry["revoke_ids"]) or "(none)")))
+                revoke.append(new_id)
+                continue
             if stored_id != new_id:
                 failures.append(_failure(name, "store", "the store did not take new token %s%s, so it was revoked and "
                                          "token(s) %s stay live" % (new_id, " (%s)" % store_error if store_error else "",

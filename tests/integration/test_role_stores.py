@@ -234,7 +234,8 @@ class AwsSecretsManager(Store):
 
     @staticmethod
     def write_calls(items):
-        return 5 * items
+        # A GetSecretValue that compares the record (compare and swap), then 5 for a new version.
+        return 6 * items
 
 
 @pytest.fixture(params=["hashi_vault", "aws_secretsmanager"])
@@ -328,6 +329,8 @@ def test_converge_no_change_renewal_and_the_requests_per_run(ansible, emulator, 
     merge_report("store_calls", store.name, measured, render_calls)
     for run, counts in measured.items():
         assert 0 < counts["store"] <= counts["bound"], (run, counts)
+    # Compare and swap costs a converge with nothing to do no request: it sends the read and nothing else.
+    assert measured["no-change converge"]["store"] == store.read_calls(len(NAMES)), measured
     assert_clean(ansible, emulator, store)
 
 
