@@ -27,6 +27,20 @@ import store_servers  # noqa: E402  pylint: disable=wrong-import-position
 # The changing methods the emulator serves; any other method gets 501 from http.server, which fails the module.
 MUTATING = ("POST", "DELETE")
 REPO = os.path.dirname(HERE)
+
+# Where the reliability matrices leave their tables for docs/reliability.md.
+RELIABILITY_OUTPUT = os.path.join(REPO, "tests", "output", "reliability")
+
+
+def write_reliability_report(name, rows, lines):
+    """Write a matrix's rows (NAME.json) and its table (NAME.md, the lines) to RELIABILITY_OUTPUT."""
+    os.makedirs(RELIABILITY_OUTPUT, exist_ok=True)
+    with open(os.path.join(RELIABILITY_OUTPUT, name + ".json"), "w", encoding="utf-8") as handle:
+        json.dump(rows, handle, indent=2)
+    with open(os.path.join(RELIABILITY_OUTPUT, name + ".md"), "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
 # The optional collections of the secrets-manager stores, from the `ansible` wheel (make store-collections).
 STORE_COLLECTIONS = os.path.join(REPO, ".tmp", "store-collections")
 

@@ -15,7 +15,7 @@ import os
 
 import pytest
 
-from conftest import REPO, Ansible, Emulator, start_server
+from conftest import Ansible, Emulator, start_server, write_reliability_report
 from test_fault_matrix import host_failure
 
 # Each Graph request of a renewal's handover, by the path that only this org's app has: (method, path, skip).
@@ -54,10 +54,6 @@ def matrix_server():
 
 
 def write_report():
-    out = os.path.join(REPO, "tests", "output", "reliability")
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "entra_fault_matrix.json"), "w", encoding="utf-8") as handle:
-        json.dump(OUTCOMES, handle, indent=2)
     lines = ["| case | fault | run | IdP provisions after it | store = IdP | next run: one live token, IdP provisions |",
              "|---|---|---|---|---|---|"]
     lines += ["| %(case)s | %(fault)s | %(run)s | %(idp_after_run)s | %(store_is_idp)s | %(repaired)s |" % o
@@ -67,8 +63,7 @@ def write_report():
                   len(OUTCOMES), sum(o["run"] == "failed loudly" for o in OUTCOMES),
                   sum(not o["idp_after_run"] and o["run"] != "failed loudly" for o in OUTCOMES),
                   sum(not o["repaired"] for o in OUTCOMES), sum(o["leaked"] for o in OUTCOMES))]
-    with open(os.path.join(out, "entra_fault_matrix.md"), "w", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
+    write_reliability_report("entra_fault_matrix", OUTCOMES, lines)
 
 
 def current_record(store, host):

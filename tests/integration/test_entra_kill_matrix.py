@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, RELIABILITY_OUTPUT, write_reliability_report
 from test_handover import idp, setup
 from test_role import live_by_org, recap
 
@@ -151,25 +151,20 @@ def kill_when(seen, inventory, tmp_path):
 
 def write_report(row):
     """Merge this step's row into the report (steps may run in separate workers)."""
-    out = os.path.join(REPO, "tests", "output", "reliability")
-    os.makedirs(out, exist_ok=True)
-    path = os.path.join(out, "entra_kill_matrix.json")
+    path = os.path.join(RELIABILITY_OUTPUT, "entra_kill_matrix.json")
     rows = {}
     if os.path.exists(path):
         with open(path, encoding="utf-8") as handle:
             rows = dict((r["step"], r) for r in json.load(handle))
     rows[row["step"]] = row
     ordered = [rows[step] for step in STEPS if step in rows]
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(ordered, handle, indent=2)
     lines = ["| killed after | Entra ID held at the kill | store held at the kill | clean converge | IdP provisions "
              "| store = IdP | one live token | secrets leaked | lock dir left | third converge |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     lines += ["| %(step)s | %(idp_at_kill)s | %(store_at_kill)s | %(clean)s | %(provisions)s | %(store_is_idp)s "
               "| %(one_live)s | %(leaked)d | %(lock_left)s | %(third)s, changed %(changed)d, writes %(mutating)d |" % r
               for r in ordered]
-    with open(os.path.join(out, "entra_kill_matrix.md"), "w", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
+    write_reliability_report("entra_kill_matrix", ordered, lines)
 
 
 def token_label(token_id, old, new):

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from conftest import REPO, Ansible, Emulator, start_server
+from conftest import Ansible, Emulator, start_server, write_reliability_report
 
 FAULTS = {
     "429 + Retry-After": {"status": 429, "retry_after": 1},
@@ -48,10 +48,6 @@ def matrix_server():
 
 
 def write_report():
-    out = os.path.join(REPO, "tests", "output", "reliability")
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "fault_matrix.json"), "w", encoding="utf-8") as handle:
-        json.dump(OUTCOMES, handle, indent=2)
     steps = list(STEPS) + ["store"]
     lines = ["| fault | " + " | ".join(steps) + " |", "|---" * (len(steps) + 1) + "|"]
     for fault in list(FAULTS) + ["store write fails"]:
@@ -67,8 +63,7 @@ def write_report():
                   runs, sum(o["outcome"] == "ok" for o in OUTCOMES), sum(o["outcome"] == "failed" for o in OUTCOMES),
                   sum(o["converged"] for o in OUTCOMES), sum(o["lost"] for o in OUTCOMES),
                   sum(o["leaked"] for o in OUTCOMES))]
-    with open(os.path.join(out, "fault_matrix.md"), "w", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
+    write_reliability_report("fault_matrix", OUTCOMES, lines)
 
 
 def org_state(emulator, store, host, org_id):
