@@ -166,12 +166,12 @@ def start_server(**kwargs):
     return server
 
 
-@pytest.fixture(scope="session")
-def emulator_server(tmp_path_factory):
+def start_server_with_login(directory, **kwargs):
     """The emulator over http, with an https listener of the same state for Entra ID's sign-in (msal requires
-    https), whose certificate a trustme CA (``server.login_ca``) signs."""
-    server = start_server()
-    ca, directory = trustme.CA(), tmp_path_factory.mktemp("login-tls")
+    https), whose certificate a trustme CA (``server.login_ca``, written into ``directory``) signs. Returns
+    (server, login listener); shut both down."""
+    server = start_server(**kwargs)
+    ca = trustme.CA()
     issued = ca.issue_cert("localhost", "127.0.0.1")
     chain, key, server.login_ca = (str(directory / name) for name in ("cert.pem", "key.pem", "ca.pem"))
     issued.private_key_and_cert_chain_pem.write_to_path(chain)
@@ -179,6 +179,13 @@ def emulator_server(tmp_path_factory):
     ca.cert_pem.write_to_path(server.login_ca)
     login = start_server(certfile=chain, keyfile=key, state=server.state)
     server.login_url = login.url
+    return server, login
+
+
+@pytest.fixture(scope="session")
+def emulator_server(tmp_path_factory):
+    """The emulator with its https sign-in listener (start_server_with_login), for the whole session."""
+    server, login = start_server_with_login(tmp_path_factory.mktemp("login-tls"))
     yield server
     login.shutdown()
     server.shutdown()
@@ -318,5 +325,5 @@ def moto(tmp_path_factory):
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "exhaustive: a long matrix (the Entra ID fault matrix's every fault), run on "
-                                       "its own make target")
+    config.addinivalue_line("markers", "exhaustive: the long matrices and the repeats of a case in other variants "
+                                       "(make exhaustive, which CI runs after make test)")

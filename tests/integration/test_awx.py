@@ -124,15 +124,19 @@ def test_credential_type_is_one_awx_accepts(path):
 
 
 def hashi_vault_store_reads():
-    """(environment variables, role variables) the hashi_vault store's task files read."""
-    env, variables = set(), set()
+    """(environment variables, role variables) the hashi_vault store reads: its task files, and its connection
+    options, which the role's vars/main.yml defines once (scim_tokens_hashi_vault_*)."""
+    texts = []
     for name in os.listdir(HASHI_VAULT_STORE):
         if name.endswith(".yml"):
             with open(os.path.join(HASHI_VAULT_STORE, name), encoding="utf-8") as handle:
-                text = handle.read()
-            env |= set(re.findall(r"lookup\('ansible\.builtin\.env', '(\w+)'\)", text))
-            variables |= set(re.findall(r"\bresolver_scim_hashi_vault_\w+", text))
-    return env, variables
+                texts.append(handle.read())
+    with open(os.path.join(REPO, "roles", "scim_tokens", "vars", "main.yml"), encoding="utf-8") as handle:
+        role_vars = yaml.safe_load(handle)
+    texts += [str(value) for name, value in role_vars.items() if name.startswith("scim_tokens_hashi_vault_")]
+    text = "\n".join(texts)
+    return (set(re.findall(r"lookup\('ansible\.builtin\.env', '(\w+)'\)", text)),
+            set(re.findall(r"\bresolver_scim_hashi_vault_\w+", text)))
 
 
 def test_vault_credential_type_injects_what_the_hashi_vault_store_reads(tmp_path):
@@ -143,7 +147,11 @@ def test_vault_credential_type_injects_what_the_hashi_vault_store_reads(tmp_path
     # Each environment variable is one the store reads; the ANSIBLE_* ones AWX will not inject arrive as the role
     # variables they are the fallbacks of, with the auth method that makes the store use them.
     assert set(injectors["env"]) <= store_env
-    assert store_env - set(injectors["env"]) == {"ANSIBLE_HASHI_VAULT_ROLE_ID", "ANSIBLE_HASHI_VAULT_SECRET_ID"}
+    # The sign-ins without a secret (jwt, kubernetes, cert, aws_iam) are set up without this credential (docs/awx.md).
+    assert store_env - set(injectors["env"]) == {"ANSIBLE_HASHI_VAULT_ROLE_ID", "ANSIBLE_HASHI_VAULT_SECRET_ID",
+                                                 "ANSIBLE_HASHI_VAULT_JWT", "ANSIBLE_HASHI_VAULT_CERT_AUTH_PUBLIC_KEY",
+                                                 "ANSIBLE_HASHI_VAULT_CERT_AUTH_PRIVATE_KEY",
+                                                 "ANSIBLE_HASHI_VAULT_AWS_IAM_SERVER_ID"}
     assert set(injectors["extra_vars"]) == {"resolver_scim_hashi_vault_auth_method",
                                             "resolver_scim_hashi_vault_role_id", "resolver_scim_hashi_vault_secret_id"}
     assert set(injectors["extra_vars"]) <= store_variables

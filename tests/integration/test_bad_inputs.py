@@ -121,7 +121,8 @@ ROLE_CASES = [
     ("unknown state", {"resolver_scim_tokens": [dict(DECLARED[0], state="gone")]},
      "value of state must be one of: present, absent, rotated, got: gone"),
     ("unknown key", {"resolver_scim_tokens": [dict(DECLARED[0], domains=["acme.com"])]},
-     "resolver_scim_tokens.domains. Supported parameters include: email_domains, entra, handover_tasks, name"),
+     "resolver_scim_tokens.domains. Supported parameters include: email_domains, entra, handover_check_tasks, "
+     "handover_tasks, name"),
     ("entry without a name", {"resolver_scim_tokens": [{"email_domains": ["acme.com"]}]},
      "missing required arguments: name found in resolver_scim_tokens"),
     ("tokens not a list", {"resolver_scim_tokens": "okta"},

@@ -95,7 +95,7 @@ STEPS = {
         {"method": "GET", "path": r"^/user/users/me$", "skip": 2, "delay": HELD}),
 }
 # Run by default: a kill before Entra ID holds the new token, and one after it holds it but before the store says so.
-REPRESENTATIVE = ("create (Resolver POST)", "Graph secrets PUT")
+REPRESENTATIVE = ("Graph secrets PUT",)
 
 
 def process_tree(root):

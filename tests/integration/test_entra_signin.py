@@ -137,7 +137,8 @@ def test_failures_say_what_to_fix_and_show_no_credential(ansible, emulator, tmp_
     assert emulator.entra("GET", "service_principals/%s/history" % emulator.service_principal()["id"])["held"] == []
 
 
-@pytest.mark.parametrize("way", ["certificate", "workload identity", "system-assigned managed identity"])
+@pytest.mark.parametrize("way", ["certificate", pytest.param("workload identity", marks=pytest.mark.exhaustive),
+                                 pytest.param("system-assigned managed identity", marks=pytest.mark.exhaustive)])
 def test_role_handover_without_a_secret(ansible, emulator, tmp_path, way):
     identities = Identities(emulator, tmp_path)
     emulator.managed_identities(system="provisioner")

@@ -73,10 +73,10 @@ def summary(results):
 
 
 def actions(results, org):
-    """{token name: action} that the summary lists for an org."""
+    """{token name: action} that the summary lists for an org (in check mode "would renew" and so on)."""
     found = {}
     for line in summary(results)[org][1:]:
-        match = re.match(r"^(\w+) (\S+): ", line)
+        match = re.match(r"^((?:would )?\w+) (\S+): ", line)
         if match and match.group(1) != "FAILED":
             found[match.group(2)] = match.group(1)
     return found

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.xdist_group("aws_secretsmanager")
 
 ANSIBLE_INTERNALS = ("Finalization of task args", "Task failed:", "The lookup plugin")
 UNREACHABLE = "Secrets Manager cannot be reached"
-OKTA = {"name": "okta", "key": "okta"}
+OKTA = {"name": "okta", "store_key": "okta"}
 
 
 @pytest.fixture(name="aws")
@@ -26,7 +26,7 @@ def assert_plain(message):
     assert not [text for text in ANSIBLE_INTERNALS if text in message], message
 
 
-@pytest.mark.parametrize("verb_name", ["check", "read", "write", "remove"])
+@pytest.mark.parametrize("verb_name", ["check", "remove"] + [pytest.param(v, marks=pytest.mark.exhaustive) for v in ("read", "write")])
 def test_a_closed_endpoint_says_it_cannot_be_reached(aws, verb_name):
     closed = "http://127.0.0.1:%d" % store_servers.free_port()
     value = token_value()
@@ -48,7 +48,7 @@ REMOVE_FAILURES = {
     "refused": ({}, [OKTA], "reader", "AWS refused the request: the credentials' IAM policy does not allow it"),
     "recovery window": ({"resolver_scim_aws_recovery_window": 3}, [OKTA], "writer",
                         "RecoveryWindowInDays value must be between 7 and 30 days"),
-    "a name without its key": ({}, [{"name": "okta"}], "writer", "has no attribute 'key'"),
+    "a name without its key": ({}, [{"name": "okta"}], "writer", "has no attribute 'store_key'"),
 }
 
 
