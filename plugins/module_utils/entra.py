@@ -267,8 +267,8 @@ class GraphClient:
         """An access token for Graph through msal (one sign-in per client, reused for every call)."""
         if self._access_token is None:
             step = "get an access token"
-            sign_in = MsalTransport(lambda method, url, **kwargs: self._send(method, url, step, "authority_url",
-                                                                               **kwargs), self.add_secret)
+            sign_in = MsalTransport(
+                lambda method, url, **kwargs: self._send(method, url, step, "authority_url", **kwargs), self.add_secret)
             authority = "%s/%s" % (self.authority_url, quote(self.tenant_id or "", safe=""))
             try:
                 answer = self._sign_in.acquire(sign_in, authority, self.graph_url)

@@ -236,7 +236,6 @@ validation_error:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.resolver.scim.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 from ansible_collections.resolver.scim.plugins.module_utils.entra import (
     ENTRA_ARGUMENT_SPEC,
     STARTABLE_STATUSES,

@@ -163,8 +163,9 @@ options:
   entra_connection:
     description:
       - The connection to Entra ID and Microsoft Graph, with the options (and environment fallbacks) of
-        M(resolver.scim.entra_provisioning)'s C(group/resolver.scim.entra) (C(tenant_id), C(client_id),
-        C(client_secret), C(authority_url), C(graph_url), C(validate_certs), C(ca_path), C(timeout)).
+        M(resolver.scim.entra_provisioning)'s C(group/resolver.scim.entra): one way of signing in (a client secret,
+        a certificate, a workload identity token file or a managed identity), C(authority_url), C(graph_url),
+        C(validate_certs), C(ca_path), C(timeout).
       - Used by O(idp_check); its C(tenant_id) also completes the target an Entra ID entry is planned for
         (C(entra:<tenant_id>/<service_principal_id>)), so that a changed target is drift C(idp_target_changed).
     type: dict
@@ -179,6 +180,29 @@ options:
         description: As O(resolver.scim.entra_provisioning#module:client_secret) (also C(AZURE_CLIENT_SECRET),
           C(AZURE_SECRET)).
         type: str
+      client_certificate_path:
+        description: As O(resolver.scim.entra_provisioning#module:client_certificate_path) (also
+          C(AZURE_CLIENT_CERTIFICATE_PATH)).
+        type: path
+      client_certificate:
+        description: As O(resolver.scim.entra_provisioning#module:client_certificate).
+        type: str
+      client_certificate_password:
+        description: As O(resolver.scim.entra_provisioning#module:client_certificate_password) (also
+          C(AZURE_CLIENT_CERTIFICATE_PASSWORD)).
+        type: str
+      send_certificate_chain:
+        description: As O(resolver.scim.entra_provisioning#module:send_certificate_chain).
+        type: bool
+        default: false
+      federated_token_file:
+        description: As O(resolver.scim.entra_provisioning#module:federated_token_file) (also
+          C(AZURE_FEDERATED_TOKEN_FILE)).
+        type: path
+      managed_identity:
+        description: As O(resolver.scim.entra_provisioning#module:managed_identity).
+        type: bool
+        default: false
       authority_url:
         description: As O(resolver.scim.entra_provisioning#module:authority_url).
         type: str

@@ -111,7 +111,7 @@ def test_handover_absent_and_exclusive_removal_reach_the_store(ansible, emulator
 def test_two_orgs_under_one_host_name_do_not_overwrite_each_other(ansible, emulator, store):
     """Two inventories, each with a host `prod`, for two Resolver orgs: the second org's run finds the first org's
     records where its own would go, and refuses before anything is issued."""
-    first, second = org_inventory.org_hosts(emulator.seed, emulator.url, 2).values()
+    first, second = list(org_inventory.org_hosts(emulator.seed, emulator.url, 2).values())
     inventories = [org_inventory.write_inventory(str(ansible.tmp_path / ("prod-%d" % n)), {"prod": host},
                                                  dict(store.vars, resolver_timeout=5))
                    for n, host in enumerate((first, second), 1)]

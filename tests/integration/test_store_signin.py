@@ -157,7 +157,6 @@ def test_jwt_auth_with_a_subject_the_role_does_not_bind_fails_clearly(ansible, e
     assert_clean(ansible, emulator, store)
 
 
-
 def test_jwt_auth_with_a_missing_token_file_says_which_file(ansible, emulator, openbao, store_collections, jwt_auth,
                                                             tmp_path):
     missing = str(tmp_path / "no-such-token")
@@ -169,6 +168,7 @@ def test_jwt_auth_with_a_missing_token_file_says_which_file(ansible, emulator, o
     message = " ".join(str(r["result"].get("msg")) for r in results if r["status"] == "failed")
     assert "there is no JWT to sign in with: the file %s is missing, unreadable or empty" % missing in message, message
     assert emulator.mutating() == [] and emulator.tokens() == []
+
 
 class TokenReview:
     """A stand-in for the Kubernetes API's TokenReview endpoint, over HTTPS on loopback: it knows one service

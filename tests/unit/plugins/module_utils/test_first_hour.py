@@ -73,8 +73,8 @@ def test_healing_says_which_hand_made_token_it_revokes_and_what_stops_working():
 
 def test_check_mode_says_would_and_a_failure_says_what_did_not_happen():
     planned = plan([token(1, 600, "okta", domains=("old.com",))], OKTA, stored={"okta": 1}, check_mode=True)
-    assert "would recreate okta: token 1 covers old.com" in text_of(summary_lines([{"org": "acme", "plan": planned}],
-                                                                                    check_mode=True))
+    lines = summary_lines([{"org": "acme", "plan": planned}], check_mode=True)
+    assert "would recreate okta: token 1 covers old.com" in text_of(lines)
     planned = plan([token(1, 600, "okta", domains=("old.com",))], OKTA, stored={"okta": 1})
     failures = outcome(planned, issued(result(planned["actions"][0], failed=True, msg="HTTP 500")), {})["failures"]
     text = text_of(summary_lines([{"org": "acme", "plan": planned, "failures": failures}]))

@@ -24,6 +24,7 @@ def test_a_pending_record_of_another_org_is_refused_too():
 def test_own_records_other_keys_and_records_without_an_org_are_written():
     assert foreign_records([record("okta", 3), record("entra", 1), record("okta", None)], {"okta"}, 3) == []
 
+
 def test_a_name_is_compared_by_the_key_the_store_keeps_it_under():
     assert len(foreign_records([record("Entra ID", 1)], {store_key("Entra ID")}, 3)) == 1
     assert foreign_records([record("Entra ID", 1)], {"Entra ID"}, 3) == []

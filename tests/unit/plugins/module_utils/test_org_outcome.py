@@ -94,8 +94,8 @@ def test_check_mode_revokes_only_what_is_not_replaced():
     tokens = [token(1, 10, "okta"), token(5, 600, "legacy")]
     planned = plan(tokens, OKTA, stored={"okta": 1}, exclusive=True, check_mode=True)
     entry = [e for e in planned["actions"] if e["name"] == "okta"][0]
-    assert outcome(planned, issued(result(entry)), {}, check_mode=True) == {"revoke_ids": [5], "failures": [], "forget": [],
-                                                                             "proofs": []}
+    assert outcome(planned, issued(result(entry)), {}, check_mode=True) == {
+        "revoke_ids": [5], "failures": [], "forget": [], "proofs": []}
 
 
 def test_store_items_carry_the_value_and_the_keys():

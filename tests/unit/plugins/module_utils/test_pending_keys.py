@@ -37,7 +37,7 @@ def test_the_record_of_a_token_named_x_pending_is_never_removed_for_x():
                                               "key": "X.pending"}], 1)
     assert view["pending"] == {"X": 7} and view["held"] == {"X.pending": 9}
     assert pending_records_of("X", view) == {"value_key": "X@pending",
-                                           "pending_records": [{"name": "X", "store_key": "X@pending"}]}
+                                             "pending_records": [{"name": "X", "store_key": "X@pending"}]}
 
 
 def test_copies_under_the_old_and_the_new_key_that_agree_are_one_record():
