@@ -163,7 +163,7 @@ options:
   entra_connection:
     description:
       - The connection to Entra ID and Microsoft Graph, with the options (and environment fallbacks) of
-        M(resolver.scim.entra_provisioning)'s C(group/resolver.scim.entra): one way of signing in (a client secret,
+        M(resolver.scim.entra_provisioning)'s C(group/resolver.scim.entra) - one way of signing in (a client secret,
         a certificate, a workload identity token file or a managed identity), C(authority_url), C(graph_url),
         C(validate_certs), C(ca_path), C(timeout).
       - Used by O(idp_check); its C(tenant_id) also completes the target an Entra ID entry is planned for
