@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, resolver.scim contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""One HTTP attempt as both clients (Resolver in client.py, Microsoft Graph in entra.py) make it.
+"""The HTTP transport both clients (Resolver in client.py, Microsoft Graph in entra.py) send through; each of them
+keeps only its own error mapping, the way amazon.aws builds AWSRetry on CloudRetry.
 
 - No redirect is followed: requests would carry the body (a password, a client secret, a SCIM token) and any
   header but Authorization (an ``x-api-key``) to wherever a ``Location`` points.
@@ -9,14 +10,27 @@
   read timeout alone restarts with every byte, so a server that trickles its answer would hold the run (and the
   org's lock) for as long as it likes. A watchdog cuts the connection at the deadline.
 - The body has a size cap: no answer of these APIs comes near it.
-Retries stay with each client; see docs/reliability.md#transport for how they combine with the deadline.
+- Bounded retries (``RetryPolicy``): throttling and gateway answers and lost connections, ``Retry-After`` honoured;
+  see docs/reliability.md#transport for how they combine with the deadline.
+- Plain http:// only to loopback (unless allowed), network failures in fixed words, and ``redact``, the one
+  redaction of every secret a client knows.
 """
 
+import ipaddress
+import json
+import random
 import socket
 import threading
 import time
 import traceback
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
+
+from ansible_collections.resolver.scim.plugins.module_utils.errors import (
+    DeadlineExceeded,
+    RedirectRefused,
+    ResponseTooLarge,
+)
 
 # The one guarded import of requests: the clients take it from here, the modules report it missing.
 try:
@@ -34,39 +48,140 @@ MAX_CONNECT_SECONDS = 10
 # A body cut short is a network failure like a reset connection.
 NETWORK_ERRORS = (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
                   requests.exceptions.ChunkedEncodingError) if HAS_REQUESTS else ()
+# Throttling (429) and gateways that could not reach the service: worth another attempt.
+RETRYABLE_STATUSES = frozenset((429, 502, 503, 504))
+RATE_LIMITED = frozenset((429,))
+REDACTED = "********"
 
 
-class TransportRefusal(Exception):
-    """An answer this transport does not hand on; ``describe(option)`` says why in words safe to show."""
+class RetryPolicy:
+    """Bounded retries: at most ``attempts`` tries and ``budget`` seconds in all."""
 
-    status = None  # the HTTP status, where it tells something (a redirect's)
+    def __init__(self, attempts=5, budget=60.0, backoff=0.5, max_backoff=8.0):
+        self.attempts = attempts
+        self.budget = budget
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+
+    def delay(self, retry_number, retry_after=None):
+        if retry_after is not None:
+            return retry_after
+        # Full jitter spreads the retries of parallel runs (forks, AWX slices) apart.
+        return random.uniform(0, min(self.max_backoff, self.backoff * (2 ** retry_number)))
+
+    def send(self, attempt, retry_statuses, network_error, sleep=time.sleep, monotonic=time.monotonic):
+        """``attempt()`` (one ``send``) until its answer's status is not in ``retry_statuses``, or the attempts or
+        the budget run out (the last answer is returned then).
+
+        A network failure is retried too, unless ``network_error(exc, attempts, exhausted)`` returns the client's
+        error for it, which is raised; with ``exhausted`` true it must.
+        """
+        deadline = monotonic() + self.budget
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                response = attempt()
+            except NETWORK_ERRORS as exc:
+                error = network_error(exc, attempts, attempts >= self.attempts or monotonic() >= deadline)
+                if error is not None:
+                    raise error
+                wait = self.delay(attempts - 1)
+            else:
+                if response.status_code not in retry_statuses:
+                    return response
+                wait = self.delay(attempts - 1, parse_retry_after(response.headers.get("Retry-After")))
+                if attempts >= self.attempts or monotonic() + wait > deadline:
+                    return response
+            sleep(max(0.0, min(wait, deadline - monotonic())))
 
 
-class RedirectRefused(TransportRefusal):
-    def __init__(self, status, location):
-        super().__init__(status)
-        self.status = status
-        self.target = redirect_target(location)
-
-    def describe(self, option):
-        return ("a redirect (HTTP %d) to %s, which is never followed so that no credential goes to another host. "
-                "Set %s to the address that answers without one" % (self.status, self.target, option))
-
-
-class DeadlineExceeded(TransportRefusal):
-    def __init__(self, timeout):
-        super().__init__(timeout)
-        self.timeout = timeout
-
-    def describe(self, option):
-        return ("an answer that was not complete within timeout=%ss: the server (or a proxy on the way to %s) sent it "
-                "too slowly or never finished it" % (self.timeout, option))
+def parse_retry_after(value, now=None):
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    now = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now)
 
 
-class ResponseTooLarge(TransportRefusal):
-    def describe(self, option):
-        return ("an answer larger than %d MiB, which no answer of this API is: check %s (another service or a proxy "
-                "answered?)" % (MAX_RESPONSE_BYTES // (1024 * 1024), option))
+def describe_network_error(exc, timeout):
+    """A fixed phrase per kind of network failure: the exception's own text (URLs, headers) is never passed on."""
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return "no response within timeout=%ss" % timeout
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "connection timed out"
+    text = repr(exc)
+    if "NewConnectionError" in text or "Connection refused" in text:
+        return "connection refused or host unknown"
+    if "reset" in text.lower() or "aborted" in text.lower() or "RemoteDisconnected" in text:
+        return "connection closed by the server"
+    return "connection failed"
+
+
+def never_sent(exc):
+    """Whether a network failure happened before the request left (no connection was made)."""
+    return isinstance(exc, requests.exceptions.ConnectTimeout) or "NewConnectionError" in repr(exc)
+
+
+def redact(text, secrets):
+    """``text`` with every secret replaced, also as Python repr and JSON escape it (how exceptions quote values)."""
+    variants = set()
+    for secret in secrets:
+        if isinstance(secret, str) and secret.strip():
+            variants.update((secret, secret.strip(), repr(secret)[1:-1], json.dumps(secret)[1:-1]))
+    # Longest first, so that a secret inside another is not replaced half-way.
+    for variant in sorted(variants, key=len, reverse=True):
+        text = text.replace(variant, REDACTED)
+    return text
+
+
+def is_loopback(host):
+    """A loopback address, or a localhost name every address of which is loopback (a hosts entry can point
+    ``*.localhost`` anywhere, so the name alone proves nothing)."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        pass
+    if host not in ("localhost", "localhost.localdomain") and not host.endswith(".localhost"):
+        return False
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError):
+        return False
+    try:
+        return bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses)
+    except ValueError:
+        return False
+
+
+def plain_http_refused(parts, allow_plain_http=False):
+    """Whether a URL (``urlsplit`` parts) would send secrets unencrypted to another host: plain http:// goes only
+    to loopback test stand-ins, unless the user allows it."""
+    return parts.scheme == "http" and not allow_plain_http and not is_loopback(parts.hostname)
+
+
+def new_session(trust_env=True):
+    session = requests.Session()
+    session.trust_env = trust_env
+    session.headers.update({"Accept": "application/json", "User-Agent": "resolver.scim-ansible"})
+    return session
+
+
+def tls_verify(validate_certs, ca_path):
+    """requests' ``verify`` for every request (a Session-level setting loses to REQUESTS_CA_BUNDLE)."""
+    if not validate_certs:
+        # The module warns once in its own words; urllib3's per-request warning adds only noise.
+        requests.packages.urllib3.disable_warnings()  # pylint: disable=no-member
+    return ca_path if (ca_path and validate_certs) else bool(validate_certs)
 
 
 def redirect_target(location):
@@ -93,10 +208,10 @@ def send(session, method, url, timeout, **kwargs):
                                timeout=(min(MAX_CONNECT_SECONDS, timeout), timeout), **kwargs)
     try:
         if 300 <= response.status_code < 400:
-            raise RedirectRefused(response.status_code, response.headers.get("Location"))
+            raise RedirectRefused(response.status_code, redirect_target(response.headers.get("Location")))
         length = response.headers.get("Content-Length") or ""
         if length.isdigit() and int(length) > MAX_RESPONSE_BYTES:
-            raise ResponseTooLarge()
+            raise ResponseTooLarge(MAX_RESPONSE_BYTES)
         # What requests would set after reading the body itself (stream=False); every caller reads it from there.
         response._content = _read_body(response, deadline, timeout)  # pylint: disable=protected-access
     finally:
@@ -111,7 +226,7 @@ def _read_body(response, deadline, timeout):
         for chunk in response.iter_content(_CHUNK_BYTES):
             size += len(chunk)
             if size > MAX_RESPONSE_BYTES:
-                raise ResponseTooLarge()
+                raise ResponseTooLarge(MAX_RESPONSE_BYTES)
             if time.monotonic() > deadline:
                 raise DeadlineExceeded(timeout)
             chunks.append(chunk)

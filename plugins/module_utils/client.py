@@ -1,44 +1,49 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, resolver.scim contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""HTTP transport for the Resolver Core API: authentication, sessions, retries and typed errors.
+"""The Resolver Core API client: authentication, sessions, and what each status code and failure means (typed errors).
 
-This is the only place that knows about headers, status codes and the network. Paths and
-payload shapes live in ``api.py``; both are listed in docs/api-assumptions.md.
+It sends through ``_transport.py`` (redirects, deadline, size cap, retries, redaction). Paths and payload shapes live
+in ``api.py``; both are listed in docs/api-assumptions.md.
 """
 
-import ipaddress
-import json
-import random
 import re
-import socket
 import time
 import unicodedata
-from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from ansible_collections.resolver.scim.plugins.module_utils import _transport as transport
-from ansible_collections.resolver.scim.plugins.module_utils._transport import requests
+from ansible_collections.resolver.scim.plugins.module_utils._transport import (
+    RATE_LIMITED,
+    RETRYABLE_STATUSES,
+    RetryPolicy,
+    describe_network_error,
+    never_sent,
+    plain_http_refused,
+    redact,
+    requests,
+)
 from ansible_collections.resolver.scim.plugins.module_utils.errors import (
     ApiValidationError,
     AuthenticationError,
     ConfigurationError,
+    DeadlineExceeded,
     NotFoundError,
     PermissionDeniedError,
     RateLimitedError,
+    RedirectRefused,
     ResolverError,
     ResponseFormatError,
     ServerError,
     TLSError,
+    TransportRefusal,
     UncertainWriteError,
     UnreachableError,
 )
 
 API_KEY_HEADERS = ("authorization", "x-api-key")
-RETRYABLE_STATUSES = frozenset((429, 502, 503, 504))
 # A session token lives 15 minutes; renew it once it is older than this.
 SESSION_RENEW_AFTER = 12 * 60
-REDACTED = "********"
 # An Authorization value pasted whole ("Bearer rk-..."): the scheme is ours to add.
 _BEARER_PREFIX = re.compile(r"^bearer\s+", re.IGNORECASE)
 # Values that are safe to quote back in a url message: a lower-case host name (with scheme, port, path). An API key
@@ -46,51 +51,6 @@ _BEARER_PREFIX = re.compile(r"^bearer\s+", re.IGNORECASE)
 _HOST_LIKE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:[a-z0-9-]{1,63}\.)+[a-z]{2,63}"
                         r"(?::\d{1,5})?(?:/[a-z0-9._~/-]*)?$")
 _NOT_TLS = re.compile(r"(?i)wrong version number|record layer failure|packet length too long|unknown protocol")
-
-
-class RetryPolicy:
-    """Bounded retries: at most ``attempts`` tries and ``budget`` seconds in all."""
-
-    def __init__(self, attempts=5, budget=60.0, backoff=0.5, max_backoff=8.0):
-        self.attempts = attempts
-        self.budget = budget
-        self.backoff = backoff
-        self.max_backoff = max_backoff
-
-    def delay(self, retry_number, retry_after=None):
-        if retry_after is not None:
-            return retry_after
-        # Full jitter spreads the retries of parallel runs (forks, AWX slices) apart.
-        return random.uniform(0, min(self.max_backoff, self.backoff * (2 ** retry_number)))
-
-
-def parse_retry_after(value, now=None):
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    now = time.time() if now is None else now
-    return max(0.0, when.timestamp() - now)
-
-
-def redact(text, secrets):
-    """``text`` with every secret replaced, also as Python repr and JSON escape it (how exceptions quote values)."""
-    variants = set()
-    for secret in secrets:
-        if isinstance(secret, str) and secret.strip():
-            variants.update((secret, secret.strip(), repr(secret)[1:-1], json.dumps(secret)[1:-1]))
-    # Longest first, so that a secret inside another is not replaced half-way.
-    for variant in sorted(variants, key=len, reverse=True):
-        text = text.replace(variant, REDACTED)
-    return text
 
 
 def clean_credential(value, option):
@@ -122,25 +82,6 @@ def clean_api_key(value):
     return value
 
 
-def is_loopback(host):
-    """A loopback address, or a localhost name every address of which is loopback (a hosts entry can point
-    ``*.localhost`` anywhere, so the name alone proves nothing)."""
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        pass
-    if host not in ("localhost", "localhost.localdomain") and not host.endswith(".localhost"):
-        return False
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
-    except (OSError, UnicodeError):
-        return False
-    try:
-        return bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses)
-    except ValueError:
-        return False
-
-
 def check_url(url, allow_plain_http=False, option="url"):
     """Refuse a base URL that cannot work or would expose credentials; return it without a trailing slash.
 
@@ -166,7 +107,7 @@ def check_url(url, allow_plain_http=False, option="url"):
     if parts.query or parts.fragment:
         raise ConfigurationError("%s must not have a query or fragment (not shown); give the base URL only, for "
                                  "example %s." % (option, base))
-    if parts.scheme == "http" and not allow_plain_http and not is_loopback(parts.hostname):
+    if plain_http_refused(parts, allow_plain_http):
         raise ConfigurationError(
             "%s %r uses plain http:// to a non-loopback host, so credentials would travel unencrypted (a name counts "
             "as loopback only when every address it resolves to is). Use https://, or set allow_plain_http: true "
@@ -183,20 +124,6 @@ def _tls_reason(exc):
 def other_base_url(base_url):
     """The base URL to suggest after a 404 on the first request: one /api removed (missing or doubled), or added."""
     return base_url[:-len("/api")] if base_url.endswith("/api") else base_url + "/api"
-
-
-def describe_network_error(exc, timeout):
-    """A fixed phrase per kind of network failure: the exception's own text (URLs, headers) is never passed on."""
-    if isinstance(exc, requests.exceptions.ReadTimeout):
-        return "no response within timeout=%ss" % timeout
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return "connection timed out"
-    text = repr(exc)
-    if "NewConnectionError" in text or "Connection refused" in text:
-        return "connection refused or host unknown"
-    if "reset" in text.lower() or "aborted" in text.lower() or "RemoteDisconnected" in text:
-        return "connection closed by the server"
-    return "connection failed"
 
 
 class ResolverClient:
@@ -240,13 +167,9 @@ class ResolverClient:
         # Set once Resolver has accepted the credential: a later 401/403 then means "not allowed".
         self.authenticated = False
 
-        self.session = self._new_session(trust_env=True)
+        self.session = transport.new_session()
         self._direct_session = None
-        # Passed with every request: a Session-level setting loses to REQUESTS_CA_BUNDLE in requests.
-        self.verify = ca_path if (ca_path and validate_certs) else bool(validate_certs)
-        if not validate_certs:
-            # The module warns once in its own words; urllib3's per-request warning adds only noise.
-            requests.packages.urllib3.disable_warnings()  # pylint: disable=no-member
+        self.verify = transport.tls_verify(validate_certs, ca_path)
 
     # ----- credentials -------------------------------------------------------------------------------
 
@@ -351,20 +274,13 @@ class ResolverClient:
         response = self._send("GET", url, headers={"Authorization": "Bearer " + token}, absolute=True)
         return response.status_code
 
-    @staticmethod
-    def _new_session(trust_env):
-        session = requests.Session()
-        session.trust_env = trust_env
-        session.headers.update({"Accept": "application/json", "User-Agent": "resolver.scim-ansible"})
-        return session
-
     def _session_for(self, url):
         """Plain http:// carries the credential in clear, so it never goes through a proxy from the environment
         (not even after a redirect, which is why the proxy is not merely overridden per request)."""
         if not url.startswith("http://"):
             return self.session
         if self._direct_session is None:
-            self._direct_session = self._new_session(trust_env=False)
+            self._direct_session = transport.new_session(trust_env=False)
         return self._direct_session
 
     def _tls_error(self, exc, url):
@@ -380,55 +296,48 @@ class ResolverClient:
                         "certificate, or set validate_certs: false (not recommended)." % (where, _tls_reason(exc)))
 
     def _send(self, method, path, json_body=None, headers=None, idempotent=True, absolute=False):
+        """One request through the transport's retries: a POST only on 429 or when no connection was made (it
+        cannot have acted); every failure mapped to a ResolverError."""
         url = path if absolute else self.base_url + path
-        policy = self.retry_policy
-        deadline = self._monotonic() + policy.budget
-        attempt = 0
-        while True:
-            attempt += 1
+        where = path.split("?")[0]
+
+        def attempt():
             try:
-                response = transport.send(self._session_for(url), method, url, self.timeout, json=json_body,
-                                          headers=headers, verify=self.verify)
+                return transport.send(self._session_for(url), method, url, self.timeout, json=json_body,
+                                      headers=headers, verify=self.verify)
             except requests.exceptions.SSLError as exc:
                 raise self._tls_error(exc, self.base_url if not absolute else url)
-            except transport.TransportRefusal as exc:
-                raise self._refusal_error(exc, method, path.split("?")[0], idempotent)
-            except transport.NETWORK_ERRORS as exc:
-                never_sent = isinstance(exc, requests.exceptions.ConnectTimeout) or "NewConnectionError" in repr(exc)
-                reason = describe_network_error(exc, self.timeout)
-                if not idempotent and not never_sent:
-                    raise UncertainWriteError("%s %s got no answer (%s)" % (method, path, reason))
-                if attempt >= policy.attempts or self._monotonic() >= deadline:
-                    raise UnreachableError("Resolver at %s did not answer %s %s after %d attempt(s): %s."
-                                           % (self.base_url, method, path.split("?")[0], attempt, reason))
-                self._wait(policy.delay(attempt - 1), deadline)
-                continue
+            except TransportRefusal as exc:
+                raise self._refusal_error(exc, method, where, idempotent)
+            except transport.NETWORK_ERRORS:
+                raise
             except Exception as exc:  # pylint: disable=broad-except
                 # Anything else (an invalid header or URL) may quote the request, credential included: keep the type.
                 raise ResolverError("%s %s could not be sent (%s); the error text is not shown because it may quote "
-                                    "a credential." % (method, path.split("?")[0], type(exc).__name__)) from None
-            status = response.status_code
-            if status not in RETRYABLE_STATUSES or (not idempotent and status != 429):
-                return response
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            wait = policy.delay(attempt - 1, retry_after)
-            if attempt >= policy.attempts or self._monotonic() + wait > deadline:
-                return response
-            self._wait(wait, deadline)
+                                    "a credential." % (method, where, type(exc).__name__)) from None
 
-    def _wait(self, seconds, deadline):
-        self._sleep(max(0.0, min(seconds, deadline - self._monotonic())))
+        def network_error(exc, attempts, exhausted):
+            reason = describe_network_error(exc, self.timeout)
+            if not idempotent and not never_sent(exc):
+                return UncertainWriteError("%s %s got no answer (%s)" % (method, path, reason))
+            if exhausted:
+                return UnreachableError("Resolver at %s did not answer %s %s after %d attempt(s): %s."
+                                        % (self.base_url, method, where, attempts, reason))
+            return None
+
+        return self.retry_policy.send(attempt, RETRYABLE_STATUSES if idempotent else RATE_LIMITED, network_error,
+                                      self._sleep, self._monotonic)
 
     @staticmethod
     def _refusal_error(refusal, method, path, idempotent):
         """A redirect, an answer not complete by the deadline or one over the size cap: none of them is retried
         (a slow server would be as slow again, and hold the org's lock as long again)."""
         message = "%s %s got %s." % (method, path, refusal.describe("url"))
-        if isinstance(refusal, transport.RedirectRefused):
+        if isinstance(refusal, RedirectRefused):
             return ResolverError(message, refusal.status)
         if not idempotent:
             return UncertainWriteError(message)
-        return (UnreachableError if isinstance(refusal, transport.DeadlineExceeded) else ResponseFormatError)(message)
+        return (UnreachableError if isinstance(refusal, DeadlineExceeded) else ResponseFormatError)(message)
 
     def _parse(self, response, what):
         try:

@@ -15,12 +15,14 @@ import time
 from urllib.parse import quote, urlsplit
 
 from ansible_collections.resolver.scim.plugins.module_utils import _transport as transport
-from ansible_collections.resolver.scim.plugins.module_utils._transport import requests
-from ansible_collections.resolver.scim.plugins.module_utils.client import (
+from ansible_collections.resolver.scim.plugins.module_utils._env import env_fallback
+from ansible_collections.resolver.scim.plugins.module_utils._transport import (
+    RETRYABLE_STATUSES,
     RetryPolicy,
     describe_network_error,
-    is_loopback,
-    parse_retry_after,
+    plain_http_refused,
+    redact,
+    requests,
 )
 from ansible_collections.resolver.scim.plugins.module_utils.entra_signin import (
     MANAGED_IDENTITY,
@@ -28,13 +30,14 @@ from ansible_collections.resolver.scim.plugins.module_utils.entra_signin import 
     MsalTransport,
     SignIn,
 )
-from ansible_collections.resolver.scim.plugins.module_utils.module import env_fallback
 from ansible_collections.resolver.scim.plugins.module_utils.errors import (
     HOST_LIKE,
     NOT_SHOWN,
     PATH_LIKE,
+    CredentialsRejected,
+    EntraError,
     InputError,
-    ResolverError,
+    TransportRefusal,
     quoted,
 )
 
@@ -43,10 +46,6 @@ DEFAULT_GRAPH = "https://graph.microsoft.com"
 SCIM_TEMPLATE = "scim"
 # Microsoft: start a job only when it is paused or in quarantine, never continuously.
 STARTABLE_STATUSES = ("Paused", "Quarantine")
-# Every Graph call made here is idempotent (PUT of the same secrets, a credential test, starting a stopped job),
-# so all of them are retried; 429/503 are Graph's documented throttling answers.
-RETRYABLE_STATUSES = frozenset((429, 502, 503, 504))
-REDACTED = "********"
 PERMISSION_HINT = ("The app registration (client_id %s) needs the Microsoft Graph application permission "
                    "Synchronization.ReadWrite.All, or Application.ReadWrite.OwnedBy with the app made an owner of the "
                    "service principal, and admin consent for it.")
@@ -71,19 +70,6 @@ ENTRA_ARGUMENT_SPEC = dict(
 )
 
 
-class EntraError(ResolverError):
-    """An expected failure of one step, with a message that is safe to show (redacted)."""
-
-    def __init__(self, message, status=None, code=None, detail=None):
-        super().__init__(message, status)
-        self.code = code
-        self.detail = detail  # the service's own message (redacted)
-
-
-class CredentialsRejected(EntraError):
-    """validateCredentials answered that the credentials do not work (not a permission or transport problem)."""
-
-
 def check_endpoint(url, option, example):
     """Refuse an endpoint URL that cannot work or would send a secret in clear; return it without a trailing /."""
     parts = urlsplit(url or "")
@@ -93,7 +79,7 @@ def check_endpoint(url, option, example):
     if parts.username or parts.password or parts.query or parts.fragment:
         raise InputError("%s must be a plain base URL, without credentials, query or fragment (%s); for example %s."
                          % (option, NOT_SHOWN, example))
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
+    if plain_http_refused(parts):
         raise InputError("%s %r uses plain http:// to a non-loopback host, so secrets would travel unencrypted; use "
                          "https:// (plain http is accepted only for loopback test stand-ins)." % (option, url))
     return url.rstrip("/")
@@ -195,11 +181,8 @@ class GraphClient:
         self.retry_policy = retry_policy or RetryPolicy()
         self._sleep = sleep
         self._monotonic = monotonic
-        self.session = requests.Session()
-        self.session.headers.update({"Accept": "application/json", "User-Agent": "resolver.scim-ansible"})
-        self.verify = ca_path if (ca_path and validate_certs) else bool(validate_certs)
-        if not validate_certs:
-            requests.packages.urllib3.disable_warnings()  # pylint: disable=no-member
+        self.session = transport.new_session()
+        self.verify = transport.tls_verify(validate_certs, ca_path)
 
     # ----- secrets -----------------------------------------------------------------------------------
 
@@ -215,44 +198,31 @@ class GraphClient:
         self._secrets.extend(value for value in values if isinstance(value, str) and value.strip())
 
     def redact(self, text):
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(secret, REDACTED)
-        return text
+        return redact(text, self._secrets)
 
     # ----- transport ---------------------------------------------------------------------------------
 
     def _send(self, method, url, step, option, **kwargs):
-        """One request with bounded retries on 429/502/503/504 (honouring Retry-After) and lost connections;
-        ``option`` is the one that set ``url`` (authority_url or graph_url), named when the answer is refused."""
-        policy = self.retry_policy
-        deadline = self._monotonic() + policy.budget
-        attempt = 0
+        """One request through the transport's retries; ``option`` is the one that set ``url`` (authority_url or
+        graph_url), named when the answer is refused. Every Graph call made here is idempotent (PUT of the same
+        secrets, a credential test, starting a stopped job), so all of them are retried."""
         host = urlsplit(url).netloc
-        while True:
-            attempt += 1
+
+        def attempt():
             try:
-                response = transport.send(self.session, method, url, self.timeout, verify=self.verify, **kwargs)
+                return transport.send(self.session, method, url, self.timeout, verify=self.verify, **kwargs)
             except requests.exceptions.SSLError:
                 raise EntraError("%s: TLS verification of %s failed. Point ca_path at the CA bundle that signs its "
                                  "certificate, or set validate_certs: false (not recommended)." % (step, host))
-            except transport.TransportRefusal as exc:
+            except TransportRefusal as exc:
                 # Not retried: a redirect would come again, and a slow server would hold the run as long again.
                 raise EntraError("%s: %s to %s got %s." % (step, method, host, exc.describe(option)), exc.status)
-            except transport.NETWORK_ERRORS as exc:
-                if attempt >= policy.attempts or self._monotonic() >= deadline:
-                    raise EntraError("%s: %s did not answer after %d attempt(s) (%s)."
-                                     % (step, host, attempt, describe_network_error(exc, self.timeout)))
-                self._wait(policy.delay(attempt - 1), deadline)
-                continue
-            if response.status_code not in RETRYABLE_STATUSES:
-                return response
-            wait = policy.delay(attempt - 1, parse_retry_after(response.headers.get("Retry-After")))
-            if attempt >= policy.attempts or self._monotonic() + wait > deadline:
-                return response
-            self._wait(wait, deadline)
 
-    def _wait(self, seconds, deadline):
-        self._sleep(max(0.0, min(seconds, deadline - self._monotonic())))
+        def network_error(exc, attempts, exhausted):
+            return EntraError("%s: %s did not answer after %d attempt(s) (%s)." % (
+                step, host, attempts, describe_network_error(exc, self.timeout))) if exhausted else None
+
+        return self.retry_policy.send(attempt, RETRYABLE_STATUSES, network_error, self._sleep, self._monotonic)
 
     @staticmethod
     def _json(response):

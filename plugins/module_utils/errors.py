@@ -92,3 +92,65 @@ class TokenRunFailed(ResolverError):
     def __init__(self, message, result=None):
         super().__init__(message)
         self.result = result or {}
+
+
+class EntraError(ResolverError):
+    """An expected failure of one step, with a message that is safe to show (redacted)."""
+
+    def __init__(self, message, status=None, code=None, detail=None):
+        super().__init__(message, status)
+        self.code = code
+        self.detail = detail  # the service's own message (redacted)
+
+
+class CredentialsRejected(EntraError):
+    """validateCredentials answered that the credentials do not work (not a permission or transport problem)."""
+
+
+class LockTimeout(Exception):
+    """The lock was still held by another run when the wait ran out."""
+
+
+class LockError(Exception):
+    """The lock path cannot be used as a lock (for example a symbolic link)."""
+
+
+class StoreError(Exception):
+    """The file store cannot be used as it is; the message names the path and never a stored value."""
+
+
+class TransportRefusal(Exception):
+    """An answer the transport (_transport.py) does not hand on; ``describe(option)`` says why in words safe to show."""
+
+    status = None  # the HTTP status, where it tells something (a redirect's)
+
+
+class RedirectRefused(TransportRefusal):
+    def __init__(self, status, target):
+        super().__init__(status)
+        self.status = status
+        self.target = target  # where the Location header points, by host only
+
+    def describe(self, option):
+        return ("a redirect (HTTP %d) to %s, which is never followed so that no credential goes to another host. "
+                "Set %s to the address that answers without one" % (self.status, self.target, option))
+
+
+class DeadlineExceeded(TransportRefusal):
+    def __init__(self, timeout):
+        super().__init__(timeout)
+        self.timeout = timeout
+
+    def describe(self, option):
+        return ("an answer that was not complete within timeout=%ss: the server (or a proxy on the way to %s) sent it "
+                "too slowly or never finished it" % (self.timeout, option))
+
+
+class ResponseTooLarge(TransportRefusal):
+    def __init__(self, limit):
+        super().__init__(limit)
+        self.limit = limit  # in bytes
+
+    def describe(self, option):
+        return ("an answer larger than %d MiB, which no answer of this API is: check %s (another service or a proxy "
+                "answered?)" % (self.limit // (1024 * 1024), option))

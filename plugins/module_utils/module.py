@@ -6,23 +6,13 @@
 import os
 import traceback
 
-from ansible.module_utils.basic import AnsibleFallbackNotFound, AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.resolver.scim.plugins.module_utils.api import DOMAIN_FORMATS, ResolverApi
-from ansible_collections.resolver.scim.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
-from ansible_collections.resolver.scim.plugins.module_utils.client import API_KEY_HEADERS, ResolverClient, redact
+from ansible_collections.resolver.scim.plugins.module_utils._env import env_fallback
+from ansible_collections.resolver.scim.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, redact
+from ansible_collections.resolver.scim.plugins.module_utils.client import API_KEY_HEADERS, ResolverClient
 from ansible_collections.resolver.scim.plugins.module_utils.errors import PATH_LIKE, InputError, ResolverError, quoted
-
-
-def env_fallback(*names, environ=None):
-    """Like ansible's env_fallback, but an empty variable counts as unset: an AWX credential injects every field
-    of its type, so an API-key credential still sets RESOLVER_ORG_ID="" (which would not convert to an int).
-    ``environ`` replaces os.environ when the module code runs in the controller (plugins/plugin_utils/in_process.py)."""
-    environ = os.environ if environ is None else environ
-    for name in names:
-        if environ.get(name):
-            return environ[name]
-    raise AnsibleFallbackNotFound
 
 
 # The one table of connection options; documented in plugins/doc_fragments/connection.py.

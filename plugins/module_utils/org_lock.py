@@ -23,6 +23,8 @@ import time
 import uuid
 import warnings
 
+from ansible_collections.resolver.scim.plugins.module_utils.errors import LockError, LockTimeout
+
 OWNER_FILE = "owner.json"
 # The commands whose process lives as long as the run: a module process ends with its task.
 ANSIBLE_PROGRAMS = frozenset(("ansible-playbook", "ansible", "ansible-pull", "ansible-console"))
@@ -34,14 +36,6 @@ GUARD_STALE_SECONDS = 60
 # 40 s or more a waiter sees at least four beats per stale_after, whatever stale_after the holder was given.
 HEARTBEAT_MAX_SECONDS = 10.0
 HEARTBEAT_MIN_SECONDS = 0.25
-
-
-class LockTimeout(Exception):
-    """The lock was still held by another run when the wait ran out."""
-
-
-class LockError(Exception):
-    """The lock path cannot be used as a lock (for example a symbolic link)."""
 
 
 def process(pid):

@@ -239,8 +239,6 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.resolver.scim.plugins.module_utils.entra import (
     ENTRA_ARGUMENT_SPEC,
     STARTABLE_STATUSES,
-    CredentialsRejected,
-    EntraError,
     build_client,
     check_endpoint,
     check_job_id,
@@ -248,8 +246,9 @@ from ansible_collections.resolver.scim.plugins.module_utils.entra import (
     find_scim_job,
 )
 from ansible_collections.resolver.scim.plugins.module_utils.entra_signin import HAS_MSAL
+from ansible_collections.resolver.scim.plugins.module_utils.errors import CredentialsRejected, EntraError, InputError
 from ansible_collections.resolver.scim.plugins.module_utils.module import run_module
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import InputError, fingerprint
+from ansible_collections.resolver.scim.plugins.module_utils.tokens import fingerprint
 
 # The in-process harness (plugins/plugin_utils/in_process.py) and main() build the module from these.
 CONNECTION_SPEC = ENTRA_ARGUMENT_SPEC

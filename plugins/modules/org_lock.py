@@ -173,6 +173,7 @@ import socket
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.resolver.scim.plugins.module_utils import org_lock
+from ansible_collections.resolver.scim.plugins.module_utils.errors import LockError, LockTimeout
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import iso
 
 ARGUMENT_SPEC = dict(
@@ -228,14 +229,14 @@ def run(module):
     try:
         owner, waited, broken = org_lock.acquire(params["path"], timeout, params["stale_after"],
                                                  description=params["description"])
-    except org_lock.LockTimeout as exc:
+    except LockTimeout as exc:
         if not params["wait"]:
             return {"changed": False, "acquired": False, "owner": "", "waited": 0.0,
                     "holder": held_since(exc.args[0])}
         module.fail_json(msg="%s is still locked by %s after waiting %s seconds. If that run is no longer alive, "
                              "remove the directory %s."
                              % (params["path"], held_since(exc.args[0]), params["timeout"], params["path"]))
-    except org_lock.LockError as exc:
+    except LockError as exc:
         module.fail_json(msg="Cannot use the lock: %s" % exc)
     except OSError as exc:
         module.fail_json(msg="Cannot create the lock %s: %s." % (params["path"], exc.strerror))

@@ -484,12 +484,10 @@ import copy
 from ansible_collections.resolver.scim.plugins.module_utils.api import not_administrator
 from ansible_collections.resolver.scim.plugins.module_utils.entra import (
     ENTRA_ARGUMENT_SPEC,
-    CredentialsRejected,
-    EntraError,
     build_client,
     find_scim_job,
 )
-from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError, TokenRunFailed
+from ansible_collections.resolver.scim.plugins.module_utils.errors import CredentialsRejected, EntraError, InputError, TokenRunFailed
 from ansible_collections.resolver.scim.plugins.module_utils.module import resolver_module, run_module
 from ansible_collections.resolver.scim.plugins.module_utils.org_plan import (
     PLAN_ENTRY_OPTIONS,

@@ -12,16 +12,13 @@ import json
 import os
 import stat
 
+from ansible_collections.resolver.scim.plugins.module_utils.errors import StoreError
 from ansible_collections.resolver.scim.plugins.module_utils.org_plan import legacy_pending_key, pending_key, store_key
 
 RECORD_FIELDS = ("name", "token_id", "org_id", "org", "email_domains", "expires", "status", "idp_token_id", "idp_target",
                  "idp_job_id")
 # Fields a record has only once a handover finished (which token the identity provider holds, and where).
 IDP_FIELDS = ("idp_token_id", "idp_target", "idp_job_id")
-
-
-class StoreError(Exception):
-    """The store cannot be used as it is; the message names the path and never a stored value."""
 
 
 def org_directory(store_dir, org):

@@ -32,11 +32,11 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
+from ansible_collections.resolver.scim.plugins.module_utils._env import env_fallback
 from ansible_collections.resolver.scim.plugins.module_utils._transport import HAS_REQUESTS
 from ansible_collections.resolver.scim.plugins.module_utils.module import (
     CONNECTION_ARGUMENT_SPEC,
     build_api,
-    env_fallback,
     run_module,
 )
 

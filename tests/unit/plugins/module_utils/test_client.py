@@ -12,14 +12,11 @@ import pytest
 import requests
 import trustme
 
+from ansible_collections.resolver.scim.plugins.module_utils import _transport as transport
 from ansible_collections.resolver.scim.plugins.module_utils import client as client_mod
 from ansible_collections.resolver.scim.plugins.module_utils.api import ResolverApi
-from ansible_collections.resolver.scim.plugins.module_utils.client import (
-    ResolverClient,
-    RetryPolicy,
-    parse_retry_after,
-    redact,
-)
+from ansible_collections.resolver.scim.plugins.module_utils._transport import RetryPolicy, parse_retry_after, redact
+from ansible_collections.resolver.scim.plugins.module_utils.client import ResolverClient
 from ansible_collections.resolver.scim.plugins.module_utils.errors import (
     ApiValidationError,
     AuthenticationError,
@@ -475,8 +472,8 @@ def test_issued_tokens_are_redacted_from_server_messages(emulator):
 # ----- loopback and proxies (issue 17, item 8) ---------------------------------------------------------
 
 def test_localhost_names_count_as_loopback_only_when_every_address_is(monkeypatch):
-    assert client_mod.is_loopback("localhost") and client_mod.is_loopback("127.0.0.2")
-    assert client_mod.is_loopback("::1") and not client_mod.is_loopback("10.0.0.5")
+    assert transport.is_loopback("localhost") and transport.is_loopback("127.0.0.2")
+    assert transport.is_loopback("::1") and not transport.is_loopback("10.0.0.5")
     real = socket.getaddrinfo
     answers = {"evil.localhost": ["10.0.0.5"], "split.localhost": ["127.0.0.1", "192.0.2.7"],
                "lab.localhost": ["127.0.0.1", "::1"]}
@@ -488,11 +485,11 @@ def test_localhost_names_count_as_loopback_only_when_every_address_is(monkeypatc
             raise socket.gaierror("Name or service not known")
         return real(host, *args, **kwargs)
 
-    monkeypatch.setattr(client_mod.socket, "getaddrinfo", fake_getaddrinfo)
-    assert client_mod.is_loopback("lab.localhost")
-    assert not client_mod.is_loopback("evil.localhost")
-    assert not client_mod.is_loopback("split.localhost")
-    assert not client_mod.is_loopback("gone.localhost")
+    monkeypatch.setattr(transport.socket, "getaddrinfo", fake_getaddrinfo)
+    assert transport.is_loopback("lab.localhost")
+    assert not transport.is_loopback("evil.localhost")
+    assert not transport.is_loopback("split.localhost")
+    assert not transport.is_loopback("gone.localhost")
     message = raised(ConfigurationError, lambda: client_mod.check_url("http://evil.localhost:8080"))
     assert "uses plain http:// to a non-loopback host" in message
     assert client_mod.check_url("http://lab.localhost:8080") == "http://lab.localhost:8080"

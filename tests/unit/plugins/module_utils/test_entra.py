@@ -7,15 +7,9 @@ import ssl
 import pytest
 import trustme
 
-from ansible_collections.resolver.scim.plugins.module_utils.client import RetryPolicy
-from ansible_collections.resolver.scim.plugins.module_utils.entra import (
-    REDACTED,
-    CredentialsRejected,
-    EntraError,
-    GraphClient,
-    find_scim_job,
-)
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import InputError
+from ansible_collections.resolver.scim.plugins.module_utils._transport import REDACTED, RetryPolicy
+from ansible_collections.resolver.scim.plugins.module_utils.entra import GraphClient, find_scim_job
+from ansible_collections.resolver.scim.plugins.module_utils.errors import CredentialsRejected, EntraError, InputError
 
 from conftest import Emulator, start_server  # pylint: disable=wrong-import-order
 

@@ -16,6 +16,7 @@ import time
 import pytest
 
 from ansible_collections.resolver.scim.plugins.module_utils import org_lock
+from ansible_collections.resolver.scim.plugins.module_utils.errors import LockError, LockTimeout
 
 
 def _hold_and_count(path, counter_path, rounds):
@@ -52,7 +53,7 @@ def test_waits_then_times_out_naming_the_holder(tmp_path):
     holder, _waited, _broken = org_lock.acquire(path, timeout=1, stale_after=3600, description="first run")
     clock = iter([0.0, 0.0, 1.0, 2.0, 3.0])
     sleeps = []
-    with pytest.raises(org_lock.LockTimeout) as caught:
+    with pytest.raises(LockTimeout) as caught:
         org_lock.acquire(path, timeout=2, stale_after=3600, clock=lambda: next(clock) + holder["since"],
                          sleep=sleeps.append)
     assert caught.value.args[0]["owner"] == holder["owner"]
@@ -141,7 +142,7 @@ def test_a_killed_runs_lock_is_broken_at_once(fake_run, tmp_path):
 def test_a_live_runs_lock_is_not_broken(fake_run, tmp_path):
     path = str(tmp_path / "org1.lock")
     run = fake_run(path)
-    with pytest.raises(org_lock.LockTimeout) as caught:
+    with pytest.raises(LockTimeout) as caught:
         org_lock.acquire(path, timeout=1, stale_after=3600, poll=0.1)
     assert caught.value.args[0]["pid"] == run.pid and caught.value.args[0]["description"] == "fake run"
 
@@ -181,7 +182,7 @@ def test_a_lock_of_another_host_is_broken_only_when_stale(tmp_path):
     path = tmp_path / "org1.lock"
     # No such PID here, but the PID is another host's: only its age counts.
     _record(path, pid=2 ** 22 + 1, host="awx-node-2", start="boot/1")
-    with pytest.raises(org_lock.LockTimeout):
+    with pytest.raises(LockTimeout):
         org_lock.acquire(str(path), timeout=0, stale_after=3600)
     _owner, _waited, broken = org_lock.acquire(str(path), timeout=0, stale_after=3600,
                                                clock=lambda: time.time() + 3601)
@@ -192,7 +193,7 @@ def test_a_lock_without_a_process_is_judged_by_age_only(tmp_path):
     # Written where no ansible process was found (or by an older version): nothing to check but its age.
     path = tmp_path / "org1.lock"
     _record(path, pid=2 ** 22 + 1, host=socket.gethostname())
-    with pytest.raises(org_lock.LockTimeout):
+    with pytest.raises(LockTimeout):
         org_lock.acquire(str(path), timeout=0, stale_after=3600)
 
 
@@ -213,7 +214,7 @@ def test_without_proc_no_process_is_recorded_or_judged(tmp_path, monkeypatch):
     _record(path, pid=2 ** 22 + 1, host=socket.gethostname(), start="boot/1")
     monkeypatch.setattr(org_lock, "PROC", str(tmp_path / "no-proc"))
     assert org_lock.run_process() is None
-    with pytest.raises(org_lock.LockTimeout):
+    with pytest.raises(LockTimeout):
         org_lock.acquire(str(path), timeout=0, stale_after=3600)
     shutil.rmtree(str(path))
     owner, _waited, _broken = org_lock.acquire(str(path), timeout=0, stale_after=3600)
@@ -237,7 +238,7 @@ def test_a_symlinked_lock_path_is_refused(tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (tmp_path / "org1.lock").symlink_to(elsewhere)
-    with pytest.raises(org_lock.LockError, match="symbolic link"):
+    with pytest.raises(LockError, match="symbolic link"):
         org_lock.acquire(str(tmp_path / "org1.lock"), timeout=5, stale_after=0)
     assert elsewhere.is_dir() and not list(elsewhere.iterdir())
 

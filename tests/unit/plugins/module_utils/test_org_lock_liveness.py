@@ -13,6 +13,7 @@ import time
 import pytest
 
 from ansible_collections.resolver.scim.plugins.module_utils import org_lock
+from ansible_collections.resolver.scim.plugins.module_utils.errors import LockTimeout
 from ansible_collections.resolver.scim.plugins.modules import org_lock as org_lock_module
 
 # The heartbeat is forked from this (possibly multi-threaded) test process; it only calls os functions.
@@ -50,7 +51,7 @@ def test_a_live_holder_on_this_host_is_never_broken_however_old(tmp_path, live_p
     path = tmp_path / "org1.lock"
     hold(path, beat_age=7200, pid=child.pid, host=socket.gethostname(), start=start)
     assert org_lock.abandoned(str(path), org_lock.read_owner(str(path)), time.time(), 2) is None
-    with pytest.raises(org_lock.LockTimeout):
+    with pytest.raises(LockTimeout):
         org_lock.acquire(str(path), timeout=0.5, stale_after=0, poll=0.05)
     assert org_lock.read_owner(str(path))["owner"] == "holder"
 
@@ -72,7 +73,7 @@ def test_a_holder_of_another_host_keeps_its_lock_while_its_heartbeat_is_fresh(tm
     # Taken two hours ago, but its heartbeat is a second old: its run is at work.
     path = tmp_path / "org1.lock"
     hold(path, beat_age=1, pid=4242, host="awx-node-2", start="boot/1")
-    with pytest.raises(org_lock.LockTimeout):
+    with pytest.raises(LockTimeout):
         org_lock.acquire(str(path), timeout=0, stale_after=60)
 
 

@@ -8,8 +8,9 @@ import time
 import pytest
 
 from ansible_collections.resolver.scim.plugins.module_utils.client import ResolverClient
-from ansible_collections.resolver.scim.plugins.module_utils.entra import EntraError, GraphClient
+from ansible_collections.resolver.scim.plugins.module_utils.entra import GraphClient
 from ansible_collections.resolver.scim.plugins.module_utils.errors import (
+    EntraError,
     ResolverError,
     ResponseFormatError,
     UncertainWriteError,

@@ -7,9 +7,9 @@ import os
 
 import pytest
 
+from ansible_collections.resolver.scim.plugins.module_utils.errors import StoreError
 from ansible_collections.resolver.scim.plugins.module_utils.org_plan import store_key
 from ansible_collections.resolver.scim.plugins.plugin_utils.file_store import (
-    StoreError,
     missing_directories,
     org_directory,
     org_known,

@@ -13,9 +13,9 @@ import types
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from ansible_collections.resolver.scim.plugins.module_utils._env import env_fallback
 from ansible_collections.resolver.scim.plugins.module_utils.module import (
     CONNECTION_ARGUMENT_SPEC,
-    env_fallback,
     run_module,
 )
 from ansible_collections.resolver.scim.plugins.modules import scim_token
