@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, resolver.scim contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters that join a plan with what a run did; the logic lives in module_utils/org_plan.py (unit-tested).
+"""Filters that join a plan with what a run did, and read or explain a secrets-manager store; the logic lives in
+module_utils/org_plan.py and plugin_utils/secret_store_*.py (unit-tested).
 
 The scim_tokens role uses them so that its task files hold no decision of their own. Each filter is documented
 in the YAML file of its name next to this one.
@@ -10,6 +11,8 @@ in the YAML file of its name next to this one.
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.resolver.scim.plugins.module_utils import org_plan
+from ansible_collections.resolver.scim.plugins.plugin_utils.secret_store_advice import store_error_advice
+from ansible_collections.resolver.scim.plugins.plugin_utils.secret_store_records import store_records
 
 
 def _view(records):
@@ -135,6 +138,8 @@ class FilterModule:  # pylint: disable=too-few-public-methods
     def filters(self):
         return {
             "store_key": org_plan.store_key,
+            "store_records": store_records,
+            "store_error_advice": store_error_advice,
             "token_outcome": token_outcome,
             "token_store_items": token_store_items,
             "token_store_conflicts": token_store_conflicts,
