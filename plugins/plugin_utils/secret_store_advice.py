@@ -4,13 +4,13 @@
 """What to do about a secrets-manager store (hashi_vault, aws_secretsmanager) whose verb failed.
 
 The rescue of every verb of these stores hands its ``ansible_failed_result`` here. The advice is chosen by words of
-the error; the error goes along, with the store credentials masked (by the client's ``redact``) in case an error
+the error; the error goes along, with the store credentials masked (by the transport's ``redact``) in case an error
 ever echoed them.
 """
 
 import re
 
-from ansible_collections.resolver.scim.plugins.module_utils.client import redact
+from ansible_collections.resolver.scim.plugins.module_utils._transport import redact
 from ansible_collections.resolver.scim.plugins.plugin_utils.secret_store_records import NOT_A_RECORD
 
 # The connection options (lookup keyword arguments) that are secrets.
