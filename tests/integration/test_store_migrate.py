@@ -1,0 +1,97 @@
+# Copyright: (c) 2026, resolver.scim contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Issue 23.6: resolver.scim.store_migrate moves an org's records, values included, between stores through the
+store verbs: file -> hashi_vault -> aws_secretsmanager -> file against OpenBao and moto. After each hop the converge
+against the new store changes nothing in Resolver, and a second migration changes nothing. Values whose token is
+not live, or that do not work, are not copied; a rerun after a crash copies the rest; clean_source empties the
+source of what the target holds."""
+
+import json
+
+from test_role import live_by_org, recap
+from test_role_stores import ORG, AwsSecretsManager, HashiVault, assert_clean
+
+ORG_ID = 1
+NAMES = ("okta", "entra-id")
+# A token no identity provider gets through the role, handed over by the team's own tasks: a pending record with
+# the idp_* fields the role writes, which a migration must keep.
+PENDING = "legacy-app"
+
+
+def file_records(directory):
+    return {path.stem: json.loads(path.read_text()) for path in sorted(directory.glob("*.json"))}
+
+
+def migrate(ansible, inventory, env, source, clean=False):
+    extra = {"migrate_from": source, "migrate_clean_source": clean}
+    return ansible.run_playbook("store_migrate", inventory, extra_vars=extra, env=env, verbosity=4)
+
+
+def assert_no_change(ansible, emulator, inventory, env, source):
+    """The converge against the new store and a second migration: nothing changes, no mutating Resolver request."""
+    emulator.clear_log()
+    rc, _results, output = ansible.run_playbook("converge", inventory, env=env)
+    assert rc == 0 and recap(output)[ORG]["changed"] == 0, output[-3000:]
+    rc, _results, output = migrate(ansible, inventory, env, source)
+    assert rc == 0 and recap(output)[ORG]["changed"] == 0, output[-3000:]
+    assert emulator.mutating() == []
+
+
+def stored(store, name):
+    token_id, value, _previous = store.stored(name)
+    return token_id, value
+
+
+def test_records_move_file_to_hashi_vault_to_aws_and_back_to_file(ansible, emulator, tmp_path, store_collections,
+                                                                  openbao, moto):
+    vault, aws = HashiVault(store_collections, openbao), AwsSecretsManager(store_collections, moto)
+    rc, _results, output = ansible.run_playbook("converge", ansible.inventory(orgs=1))
+    assert rc == 0, output[-3000:]
+    first = tmp_path / "store" / ORG
+    pending = emulator.issue_token(PENDING)
+    (first / (PENDING + "@pending.json")).write_text(json.dumps({
+        "name": PENDING, "token": pending["token"], "token_id": pending["id"], "email_domains": ["acme.com"],
+        "expires": pending.get("tokenExpiry"), "org": ORG, "org_id": ORG_ID, "status": "pending",
+        "idp_token_id": pending["id"], "idp_target": "handover_tasks:handover.yml"}))
+    original = file_records(first)
+    live = live_by_org(emulator)[ORG_ID]
+    env = dict(vault.env, **aws.env)
+    settings = dict(vault.vars, **aws.vars)
+
+    # file -> hashi_vault
+    inventory = ansible.inventory(orgs=1, group_vars=dict(settings, resolver_scim_token_store="hashi_vault"))
+    rc, _results, output = migrate(ansible, inventory, env, {"store": "file"})
+    assert rc == 0 and recap(output)[ORG]["changed"] > 0, output[-3000:]
+    for name in NAMES:
+        assert stored(vault, name) == (original[name]["token_id"], original[name]["token"]) and [
+            original[name]["token_id"]] == live[name]
+    held = vault.client.secrets.kv.v2.read_secret_version(
+        path="%s/%s/%s@pending" % (vault.prefix, ORG, PENDING), mount_point="secret", raise_on_deleted_version=True)["data"]["data"]
+    assert {k: held[k] for k in ("token", "token_id", "status", "idp_token_id", "idp_target")} == {
+        "token": pending["token"], "token_id": pending["id"], "status": "pending", "idp_token_id": pending["id"],
+        "idp_target": "handover_tasks:handover.yml"}
+    assert file_records(first) == original  # the source stays
+    assert_no_change(ansible, emulator, inventory, env, {"store": "file"})
+
+    # hashi_vault -> aws_secretsmanager
+    inventory = ansible.inventory(orgs=1, group_vars=dict(settings, resolver_scim_token_store="aws_secretsmanager"))
+    rc, _results, output = migrate(ansible, inventory, env, {"store": "hashi_vault"})
+    assert rc == 0 and recap(output)[ORG]["changed"] > 0, output[-3000:]
+    for name in NAMES:
+        assert stored(aws, name) == (original[name]["token_id"], original[name]["token"])
+    assert_no_change(ansible, emulator, inventory, env, {"store": "hashi_vault"})
+
+    # aws_secretsmanager -> file, in a new directory
+    last = tmp_path / "store-again"
+    inventory = ansible.inventory(orgs=1, store_dir=last,
+                                  group_vars=dict(settings, resolver_scim_token_store="file"))
+    rc, _results, output = migrate(ansible, inventory, env, {"store": "aws_secretsmanager"})
+    assert rc == 0 and recap(output)[ORG]["changed"] > 0, output[-3000:]
+    moved = file_records(last / ORG)
+    assert sorted(moved) == sorted(original)
+    for key, record in original.items():
+        assert {k: moved[key].get(k) for k in record} == record, key
+    assert_no_change(ansible, emulator, inventory, env, {"store": "aws_secretsmanager"})
+    assert live_by_org(emulator)[ORG_ID] == dict(live, **{PENDING: [pending["id"]]})
+    assert_clean(ansible, emulator, vault)
+    assert_clean(ansible, emulator, aws)
