@@ -95,3 +95,47 @@ def test_records_move_file_to_hashi_vault_to_aws_and_back_to_file(ansible, emula
     assert live_by_org(emulator)[ORG_ID] == dict(live, **{PENDING: [pending["id"]]})
     assert_clean(ansible, emulator, vault)
     assert_clean(ansible, emulator, aws)
+
+
+def test_a_rerun_after_a_crash_copies_the_rest_refuses_what_is_not_live_and_cleans_the_source(
+        ansible, emulator, tmp_path, store_collections, openbao):
+    vault = HashiVault(store_collections, openbao)
+    rc, _results, output = ansible.run_playbook("converge", ansible.inventory(orgs=1))
+    assert rc == 0, output[-3000:]
+    source = tmp_path / "store" / ORG
+    original = file_records(source)
+    # Records the migration must not copy: a token Resolver no longer lists, and a live token whose stored value
+    # is not its own.
+    other = emulator.issue_token("mismatch")
+    for name, token_id, value in (("stale", 999999, "stale-value-of-a-revoked-token"),
+                                  ("mismatch", other["id"], "a-value-that-is-not-token-%d" % other["id"])):
+        (source / (name + ".json")).write_text(json.dumps({
+            "name": name, "token": value, "token_id": token_id, "email_domains": ["acme.com"], "expires": None,
+            "org": ORG, "org_id": ORG_ID, "status": "current"}))
+    # A migration that died after its first write: the target holds okta already.
+    vault.client.secrets.kv.v2.create_or_update_secret(
+        path="%s/%s/okta" % (vault.prefix, ORG), mount_point="secret", secret=original["okta"])
+    inventory = ansible.inventory(orgs=1, group_vars=dict(vault.vars, resolver_scim_token_store="hashi_vault"))
+
+    emulator.clear_log()
+    mark = vault.mark()
+    rc, _results, output = migrate(ansible, inventory, vault.env, {"store": "file"}, clean=True)
+    assert rc == 0 and recap(output)[ORG]["changed"] > 0, output[-3000:]
+    writes = [path for operation, path in openbao.requests_since(mark) if operation in ("create", "update")
+              and "/data/" in path]
+    assert sorted(writes) == ["secret/data/%s/%s/entra-id" % (vault.prefix, ORG)], writes
+    for name in NAMES:
+        assert stored(vault, name) == (original[name]["token_id"], original[name]["token"])
+    assert "token 999999 is not live in Resolver" in output
+    assert "the stored value does not authenticate at the SCIM endpoint, so it is not the value of live token %d" \
+        % other["id"] in output
+    # The source keeps only what was not copied; Resolver was only read.
+    assert sorted(file_records(source)) == ["mismatch", "stale"]
+    assert emulator.mutating() == []
+
+    rc, _results, output = migrate(ansible, inventory, vault.env, {"store": "file"}, clean=True)
+    assert rc == 0 and recap(output)[ORG]["changed"] == 0, output[-3000:]
+    rc, _results, output = ansible.run_playbook("converge", inventory, env=vault.env)
+    assert rc == 0 and recap(output)[ORG]["changed"] == 0, output[-3000:]
+    assert emulator.mutating() == []
+    assert_clean(ansible, emulator, vault)
