@@ -22,9 +22,9 @@ def file_records(directory):
     return {path.stem: json.loads(path.read_text()) for path in sorted(directory.glob("*.json"))}
 
 
-def migrate(ansible, inventory, env, source, clean=False):
+def migrate(ansible, inventory, env, source, clean=False, check=False):
     extra = {"migrate_from": source, "migrate_clean_source": clean}
-    return ansible.run_playbook("store_migrate", inventory, extra_vars=extra, env=env, verbosity=4)
+    return ansible.run_playbook("store_migrate", inventory, extra_vars=extra, env=env, verbosity=4, check=check)
 
 
 def assert_no_change(ansible, emulator, inventory, env, source):
@@ -119,6 +119,10 @@ def test_a_rerun_after_a_crash_copies_the_rest_refuses_what_is_not_live_and_clea
 
     emulator.clear_log()
     mark = vault.mark()
+    rc, _results, output = migrate(ansible, inventory, vault.env, {"store": "file"}, clean=True, check=True)
+    assert rc == 0 and '"would_copy": [\n' in output and '"entra-id"' in output, output[-3000:]
+    assert [path for operation, path in openbao.requests_since(mark) if "/data/" in path and operation != "read"] == []
+    assert sorted(file_records(source)) == sorted(list(original) + ["mismatch", "stale"])
     rc, _results, output = migrate(ansible, inventory, vault.env, {"store": "file"}, clean=True)
     assert rc == 0 and recap(output)[ORG]["changed"] > 0, output[-3000:]
     writes = [path for operation, path in openbao.requests_since(mark) if operation in ("create", "update")
