@@ -25,24 +25,22 @@ options:
   check_values:
     description:
       - Stored token values to check against the live tokens, for example before copying them to another store.
-      - Each value is checked only when its O(check_values[].token_id) is a live token of the org, by using it once:
-        C(GET <scim_url>/Users?count=1), a read (the same request as the O(resolver.scim.scim_token#module:verify) of
-        M(resolver.scim.scim_token)).
+      - Each value is checked only when its O(check_values[].token_id) is a live token of the org, by using it once in
+        C(GET <scim_url>/Users?count=1), a read (the request of O(resolver.scim.scim_token#module:verify)).
       - Resolver never shows a token value again, so no read can tell which live token a working value belongs to;
         the check proves that the token is live and that the value works. See RV(value_checks).
     type: list
     elements: dict
     default: []
-    options:
+    suboptions:
       token_id:
         description: The id of the token the value is recorded for.
         type: int
         required: true
       value:
-        description: The token value.
+        description: The token value (never returned or logged).
         type: str
         required: true
-        no_log: true
   scim_url:
     description:
       - Base URL of Resolver's SCIM 2.0 service, where O(check_values) are used.
@@ -149,7 +147,7 @@ value_checks:
   description:
     - One result per item of O(check_values), in its order, never a value.
     - C(live) says the token id is a live token of the org; C(works) says the value authenticates at the SCIM
-      endpoint (V(null) when the token is not live: the value is then not sent).
+      endpoint (V(null) when the token is not live, whose value is then not sent).
   returned: success
   type: list
   elements: dict
