@@ -331,6 +331,11 @@ def _entry_plan(entry, tokens, now, store, heal_unstored, rotate, check_mode, id
     plan = decide(state, name, tokens, now, email_domains=entry["email_domains"],
                   rotate_before_days=entry["rotate_before_days"], previous=entry["previous"])
     action, reason = plan.action, plan.reason
+    if state == "absent" and action == "none" and stored is not None and stored.get(name) is not None:
+        # No store keeps the value of a token it saw revoked (by hand, or by a run that died before forgetting it).
+        action = "deleted"
+        reason = ("no token named %r exists, but the store holds the value of token %s: forget it"
+                  % (name, stored[name]))
     current = plan.current
     revoke = [t.id for t in plan.revoke]
     value_from = None

@@ -22,6 +22,30 @@ options:
     description: A live token that expires in fewer than this many days is listed in RV(expiring) and warned about.
     type: int
     default: 30
+  check_values:
+    description:
+      - Stored token values to check against the live tokens, for example before copying them to another store.
+      - Each value is checked only when its O(check_values[].token_id) is a live token of the org, by using it once in
+        C(GET <scim_url>/Users?count=1), a read (the request of O(resolver.scim.scim_token#module:verify)).
+      - Resolver never shows a token value again, so no read can tell which live token a working value belongs to;
+        the check proves that the token is live and that the value works. See RV(value_checks).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      token_id:
+        description: The id of the token the value is recorded for.
+        type: int
+        required: true
+      value:
+        description: The token value (never returned or logged).
+        type: str
+        required: true
+  scim_url:
+    description:
+      - Base URL of Resolver's SCIM 2.0 service, where O(check_values) are used.
+      - Defaults to O(url) with a trailing C(/api) removed, plus C(/scim/).
+    type: str
 extends_documentation_fragment:
   - resolver.scim.connection
   - resolver.scim.attributes
@@ -119,19 +143,45 @@ duplicates:
   returned: success
   type: dict
   sample: {"okta": [1042, 1043]}
+value_checks:
+  description:
+    - One result per item of O(check_values), in its order, never a value.
+    - C(live) says the token id is a live token of the org; C(works) says the value authenticates at the SCIM
+      endpoint (V(null) when the token is not live, whose value is then not sent).
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"token_id": 1043, "live": true, "works": true}, {"token_id": 1042, "live": false, "works": null}]
 """
 
 import datetime
 
+from ansible_collections.resolver.scim.plugins.module_utils.client import check_url
 from ansible_collections.resolver.scim.plugins.module_utils.module import resolver_module, run_module
+from ansible_collections.resolver.scim.plugins.module_utils.token_service import default_scim_url
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import (
     ScimToken,
     check_days,
     utcnow,
 )
 
-ARGUMENT_SPEC = dict(name=dict(type="str"), expiry_warning_days=dict(type="int", default=30))
+ARGUMENT_SPEC = dict(
+    name=dict(type="str"),
+    expiry_warning_days=dict(type="int", default=30),
+    check_values=dict(type="list", elements="dict", default=[], options=dict(
+        token_id=dict(type="int", required=True, no_log=False),
+        value=dict(type="str", required=True, no_log=True),
+    )),
+    scim_url=dict(type="str"),
+)
 MODULE_RULES = dict(supports_check_mode=True)
+
+
+def value_checks(api, checks, live_ids, scim_url):
+    """Whether each value's token is live and, for a live one, whether the value works (one SCIM read each)."""
+    return [{"token_id": check["token_id"], "live": check["token_id"] in live_ids,
+             "works": api.token_works(scim_url, check["value"]) if check["token_id"] in live_ids else None}
+            for check in checks]
 
 
 def run(module, api):
@@ -158,8 +208,12 @@ def run(module, api):
     for token in expiring:
         module.warn("SCIM token %s (%s) expires in %d day(s), on %s."
                     % (token["id"], token["name"], token["days_to_expiry"], token["expires"]))
+    scim_url = (check_url(module.params["scim_url"], option="scim_url") if module.params["scim_url"]
+                else default_scim_url(api.client.base_url))
+    live_ids = {token["id"] for token in listed if not token["expired"]}
     result = dict(tokens=listed, expiring=expiring, expired=expired, unknown_expiry=unknown,
-                  duplicates={k: v for k, v in live_by_name.items() if len(v) > 1})
+                  duplicates={k: v for k, v in live_by_name.items() if len(v) > 1},
+                  value_checks=value_checks(api, module.params["check_values"], live_ids, scim_url))
     return False, result, None
 
 

@@ -17,7 +17,7 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.resolver.scim.plugins.module_utils import org_plan
+from ansible_collections.resolver.scim.plugins.module_utils import org_plan, store_migration
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import ScimToken
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -113,10 +113,24 @@ def produced_fields(expression):
     elif expression.strip().startswith("{{ scim_tokens_plan.actions"):
         selected = re.search(r"selectattr\('store', 'eq', '(\w+)'\)", expression).group(1)
         items = [action for action in plan["actions"] if action["store"] == selected]
+    elif "scim_tokens_migrate" in expression:
+        items = migrated_fields(expression)
     else:
         pytest.fail("the store test does not know what %r gives: teach produced_fields" % expression)
     assert items, "the sample plan gives no item for %r" % expression
     return [set(item) for item in items]
+
+
+def migrated_fields(expression):
+    """What the store_migrate entry point writes (the records it copies) and removes (those the target holds)."""
+    record = {"name": "okta", "token_id": 7, "org_id": 1, "email_domains": ["acme.com"], "expires": None,
+              "status": "pending", "idp_token_id": 7, "idp_target": "entra:t/sp", "idp_job_id": "job",
+              "source": "file"}
+    if ".held" in expression:
+        return store_migration.migration_plan([record], [dict(record, source="vault")])["held"]
+    copy = store_migration.migration_plan([record], [])["to_copy"]
+    return store_migration.migration_items(copy, [{"token_id": 7, "value": "v"}], [{"live": True, "works": True}],
+                                           "acme")["items"]
 
 
 def sent_fields():
