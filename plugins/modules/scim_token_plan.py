@@ -481,6 +481,9 @@ membership:
 
 import copy
 
+from ansible_collections.resolver.scim.plugins.module_utils._plan import plan_org
+from ansible_collections.resolver.scim.plugins.module_utils._store_records import store_view
+from ansible_collections.resolver.scim.plugins.module_utils._token_entries import PLAN_ENTRY_OPTIONS, validate_entries
 from ansible_collections.resolver.scim.plugins.module_utils.api import not_administrator
 from ansible_collections.resolver.scim.plugins.module_utils.entra import (
     ENTRA_ARGUMENT_SPEC,
@@ -491,12 +494,6 @@ from ansible_collections.resolver.scim.plugins.module_utils.entra import (
 )
 from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError, TokenRunFailed
 from ansible_collections.resolver.scim.plugins.module_utils.module import resolver_module, run_module
-from ansible_collections.resolver.scim.plugins.module_utils.org_plan import (
-    PLAN_ENTRY_OPTIONS,
-    plan_org,
-    store_view,
-    validate_entries,
-)
 from ansible_collections.resolver.scim.plugins.module_utils.plan_diff import plan_diff
 from ansible_collections.resolver.scim.plugins.module_utils.token_service import default_scim_url
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import utcnow

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from ansible_collections.resolver.scim.plugins.module_utils.org_plan import store_key
+from ansible_collections.resolver.scim.plugins.module_utils._store_records import store_key
 from ansible_collections.resolver.scim.plugins.plugin_utils.file_store import (
     StoreError,
     missing_directories,
