@@ -61,70 +61,99 @@ def _target_moved(recorded, key, target):
     return not (returned and key == target_key(target))
 
 
-def _entry_plan(entry, tokens, now, store, heal_unstored, rotate, check_mode, idp):
-    name, target = entry["name"], entry.get("handover")
-    # A target your own tasks returned (found again by the entry's check tasks) replaces the task file's default.
-    key = (idp["found"].get(name) or target_key(target, idp.get("tenant"))) if target else None
-    drift_kind = None
-    stored = store["held"] if store is not None else None
-    state = "rotated" if name in rotate and entry["state"] != "absent" else entry["state"]
-    pending = store["pending"].get(name) if store is not None and target else None
-    live = current_token(named(tokens, name), now)
-    if state == "rotated" and live is not None and pending == live.id:
-        # The newest live token is a rotation whose handover did not finish: finish that rotation instead of
-        # issuing yet another token over its pending record (whose value would then be lost while it stays live).
-        state = "present"
-    plan = decide(state, name, tokens, now, email_domains=entry["email_domains"],
-                  rotate_before_days=entry["rotate_before_days"], previous=entry["previous"])
-    action, reason = plan.action, plan.reason
-    current = plan.current
-    revoke = [t.id for t in plan.revoke]
-    value_from = None
-    if target and not plan.create and current is not None and pending == current.id:
-        # A run stopped between handing the new token over and finishing: resume it, never issue yet another.
-        action, value_from = "handover", "pending"
-        reason = ("the handover of token %s to %s did not finish: hand it over again, then finish"
-                  % (current.id, _describe(target)))
-    elif stored is not None and heal_unstored and current is not None and not plan.create and \
-            stored.get(name) != current.id:
-        held = stored.get(name)
-        action = "healed"
-        reason = ("the store holds no value for the live token %s" % current.id if held is None else
-                  "the store holds token %s, not the live token %s" % (held, current.id))
-        reason += (" (made by hand or by another tool, or a run stopped before storing it): issue a fresh token, "
-                   "store it, then revoke the others")
-        revoke = [t.id for t in named(tokens, name)]
-    elif target and store is not None and not plan.create and current is not None and \
-            store["idp"].get(name) != current.id:
-        given = store["idp"].get(name)
-        action, value_from = "handover", "current"
-        reason = ("%s was never given the live token %s" % (_describe(target), current.id) if given is None else
-                  "%s was last given token %s, not the live token %s" % (_describe(target), given, current.id))
-    elif target and store is not None and not plan.create and current is not None and \
-            _target_moved(store["target"].get(name), key, target):
-        action, value_from, drift_kind = "handover", "current", IDP_TARGET_CHANGED
-        reason = ("the store records token %s as handed to %s, but the entry now names %s: hand it over there"
-                  % (current.id, store["target"][name], key))
-    elif target and not plan.create and current is not None and name in idp.get("failing", {}):
-        action, value_from, drift_kind = "handover", "current", IDP_CANNOT_PROVISION
-        reason = ("%s cannot provision with what it holds (%s): hand the live token %s over again"
-                  % (_describe(target, store and store["target"].get(name)), idp["failing"][name], current.id))
-    create = plan.create or action == "healed"
-    if target and create:
-        value_from = "issue"
-    return dict(entry, action=action, reason=reason, create=create, drift_kind=drift_kind, idp_target=key,
-                idp_entra=target.get("entra") if target else None,
+def plan_entry(entry, action, reason, revoke_ids, current=None, create=False, drift_kind=None, idp_target=None,
+               value_from=None, issue=None, stored_ids=(None, None)):
+    """An entry of a plan, and the one place that builds one: the declared ``entry`` with what to do and why, and
+    the arguments of each call a converge makes for it. ``value_from`` says where a handover takes the value from
+    (None: no handover); ``stored_ids`` are the current and the pending token id this plan saw in the store: a
+    write replaces a record only while it still holds them."""
+    target = entry.get("handover")
+    return dict(entry, action=action, reason=reason, create=create, drift_kind=drift_kind, idp_target=idp_target,
+                idp_entra=(target or {}).get("entra"),
                 module_state=MODULE_STATE.get(action, entry["state"]),
                 current_token_id=current.id if current else None,
                 current_expires=iso(current.expires) if current else None,
-                revoke_ids=revoke,
-                issue=_issue_call(entry, action, check_mode) if create else None,
-                handover=dict(target, to=_describe(target), value_from=value_from, target=key) if value_from else None,
+                revoke_ids=revoke_ids, issue=issue,
+                handover=dict(target, to=_describe(target), value_from=value_from, target=idp_target) if value_from else None,
                 store="remove" if action == "deleted" else ("write" if create or value_from else None),
-                store_key=store_key(name),
-                # The token ids this plan saw in the store: a write replaces a record only while it still holds them.
-                stored_token_id=stored.get(name) if stored is not None else None,
-                stored_pending_id=pending)
+                store_key=store_key(entry["name"]),
+                stored_token_id=stored_ids[0], stored_pending_id=stored_ids[1])
+
+
+def _state_to_decide(entry, rotate, live, pending):
+    """The state the entry asks of this run: a rotation when ``rotate`` names it, unless the newest live token is a
+    rotation whose handover did not finish. Then that rotation is finished instead of issuing yet another token over
+    its pending record (whose value would then be lost while it stays live)."""
+    state = "rotated" if entry["name"] in rotate and entry["state"] != "absent" else entry["state"]
+    if state == "rotated" and live is not None and pending == live.id:
+        return "present"
+    return state
+
+
+def _entry_plan(entry, tokens, now, store, options):
+    """Plan one declared entry: what ``tokens.decide`` says, revisited with what the store and the identity
+    provider say. ``options``: what plan_org was asked, the same for every entry."""
+    name, target, idp = entry["name"], entry.get("handover"), options["idp"]
+    # A target your own tasks returned (found again by the entry's check tasks) replaces the task file's default.
+    key = (idp["found"].get(name) or target_key(target, idp["tenant"])) if target else None
+    pending = store["pending"].get(name) if store is not None and target else None
+    state = _state_to_decide(entry, options["rotate"], current_token(named(tokens, name), now), pending)
+    decision = decide(state, name, tokens, now, email_domains=entry["email_domains"],
+                      rotate_before_days=entry["rotate_before_days"], previous=entry["previous"])
+    change = {"action": decision.action, "reason": decision.reason, "revoke_ids": [t.id for t in decision.revoke]}
+    if not decision.create and decision.current is not None:
+        change.update(_revisited(entry, decision.current, key, store, pending, options, tokens) or {})
+    create = decision.create or change["action"] == "healed"
+    if target and create:
+        change["value_from"] = "issue"
+    return plan_entry(entry, current=decision.current, create=create, idp_target=key,
+                      issue=_issue_call(entry, change["action"], options["check_mode"]) if create else None,
+                      stored_ids=(store["held"].get(name) if store is not None else None, pending), **change)
+
+
+def _revisited(entry, current, key, store, pending, options, tokens):
+    """What the store and the identity provider change about a decision that keeps the live token ``current``: a
+    handover to resume, a live token to heal, or one to hand over again. None: the decision stands."""
+    name, target = entry["name"], entry.get("handover")
+    if target and pending == current.id:
+        # A run stopped between handing the new token over and finishing: resume it, never issue yet another.
+        return {"action": "handover", "value_from": "pending",
+                "reason": "the handover of token %s to %s did not finish: hand it over again, then finish"
+                          % (current.id, _describe(target))}
+    if store is not None and options["heal_unstored"] and store["held"].get(name) != current.id:
+        return _healed(store["held"].get(name), current, named(tokens, name))
+    if target:
+        return _handover_again(name, target, key, current, store, options["idp"])
+    return None
+
+
+def _healed(held, current, tokens_of_name):
+    """A live token the store holds no value of: issue a fresh one, store it, then revoke every token of the name."""
+    reason = ("the store holds no value for the live token %s" % current.id if held is None else
+              "the store holds token %s, not the live token %s" % (held, current.id))
+    reason += (" (made by hand or by another tool, or a run stopped before storing it): issue a fresh token, "
+               "store it, then revoke the others")
+    return {"action": "healed", "reason": reason, "revoke_ids": [t.id for t in tokens_of_name]}
+
+
+def _handover_again(name, target, key, current, store, idp):
+    """The live token handed over (again): its identity provider was never given it, the entry names another target
+    than the store records, or the IdP check found that it cannot provision. None: it holds the live token."""
+    again = {"action": "handover", "value_from": "current"}
+    if store is not None and store["idp"].get(name) != current.id:
+        given = store["idp"].get(name)
+        return dict(again, reason=(
+            "%s was never given the live token %s" % (_describe(target), current.id) if given is None else
+            "%s was last given token %s, not the live token %s" % (_describe(target), given, current.id)))
+    if store is not None and _target_moved(store["target"].get(name), key, target):
+        return dict(again, drift_kind=IDP_TARGET_CHANGED, reason=(
+            "the store records token %s as handed to %s, but the entry now names %s: hand it over there"
+            % (current.id, store["target"][name], key)))
+    if name in idp["failing"]:
+        return dict(again, drift_kind=IDP_CANNOT_PROVISION, reason=(
+            "%s cannot provision with what it holds (%s): hand the live token %s over again"
+            % (_describe(target, store and store["target"].get(name)), idp["failing"][name], current.id)))
+    return None
 
 
 def store_guard(planned, tokens, now, store, location=None, option_prefix=""):
@@ -134,30 +163,38 @@ def store_guard(planned, tokens, now, store, location=None, option_prefix=""):
     machine) reads as empty, exactly like a lost one; healing would then issue fresh tokens into the wrong place and
     revoke the ones the right place, and the identity providers, still use. The caller knows whether the store was
     ever used for the org (its records, or the marker its check leaves before the first token is issued); only when
-    it was not is this called. Marks each declared entry whose action would replace or revoke a live token the
-    store does not hold as ``refused`` (in place) and returns the message that fails the org, or None when no live
-    token is at risk (a new org: nothing to lose; a token declared absent goes whatever the store holds).
+    it was not is this called. Returns the entries, each declared one whose action would replace or revoke a live
+    token the store does not hold now ``refused``, and the message that fails the org, or None when no live token
+    is at risk (a new org: nothing to lose; a token declared absent goes whatever the store holds).
     ``option_prefix`` is how the caller's variables name the options (the role's: ``resolver_scim_``).
     """
-    at_risk = []
+    at_risk = {}
     for entry in planned:
         live = current_token(named(tokens, entry["name"]), now)
         if entry["state"] != "absent" and entry["action"] != "none" and live is not None \
                 and store["held"].get(entry["name"]) != live.id:
-            at_risk.append((entry, live.id))
+            at_risk[entry["name"]] = live.id
     if not at_risk:
-        return None
+        return planned, None
     where = "the token store (%s)" % location if location else "the token store"
-    healing_only = all(entry["action"] == "healed" for entry, _live in at_risk)
-    found = []
-    for entry, live in at_risk:
-        found.append("%s (live token %s; planned: %s)" % (entry["name"], live, entry["action"]))
-        entry.update(reason="%s; refused: %s has never been used for this org and does not hold live token %s"
-                     % (entry["reason"], where, live),
-                     action=REFUSED, create=False, issue=None, revoke_ids=[], handover=None, store=None,
-                     module_state=entry["state"])
+    risky = [(entry, at_risk[entry["name"]]) for entry in planned if entry["name"] in at_risk]
+    return ([_refused(entry, where, at_risk[entry["name"]]) if entry["name"] in at_risk else entry
+             for entry in planned], _refusal(where, risky, option_prefix))
+
+
+def _refused(entry, where, live):
+    """A planned entry that the store guard refused: it changes nothing, and its reason says why."""
+    return dict(entry, action=REFUSED, create=False, issue=None, revoke_ids=[], handover=None, store=None,
+                module_state=entry["state"],
+                reason="%s; refused: %s has never been used for this org and does not hold live token %s"
+                % (entry["reason"], where, live))
+
+
+def _refusal(where, risky, option_prefix):
+    """The message that fails an org whose plan the store guard refused; ``risky``: (entry, live token id)."""
+    found = ["%s (live token %s; planned: %s)" % (entry["name"], live, entry["action"]) for entry, live in risky]
     new = option_prefix + "store_is_new"
-    if healing_only:
+    if all(entry["action"] == "healed" for entry, _live in risky):
         remedy = ("set %sheal_unstored=false to keep using the tokens until they are due (their renewal then "
                   "needs %s=true once), or set %s=true for one run to replace them now with tokens stored here"
                   % (option_prefix, new, new))
@@ -187,62 +224,84 @@ def plan_org(entries, tokens, now, stored=None, exclusive=False, heal_unstored=T
     provider failed the IdP check: each is handed over again. ``idp_targets_found`` ({name: target}) are the
     targets the entries' check tasks found; one that differs from the store's record is handed over there.
     """
+    store = _whole_view(store, stored)
+    options = {"heal_unstored": heal_unstored, "rotate": set(rotate), "check_mode": check_mode,
+               "idp": {"tenant": entra_tenant, "failing": idp_failing or {}, "found": idp_targets_found or {}}}
+    planned, refused = [_entry_plan(entry, tokens, now, store, options) for entry in entries], None
+    if store is not None and not store_org_known:
+        planned, refused = store_guard(planned, tokens, now, store, store_location, option_prefix)
+    ordered = sorted(tokens, key=lambda t: (t.name, t.sort_key()))
+    undeclared = [t for t in ordered if t.name not in {entry["name"] for entry in entries}]
+    if exclusive:
+        planned += _deletions(undeclared)
+    if store is not None:
+        planned = [_keep_what_an_idp_holds(entry, planned, store) for entry in planned]
+    return dict(_plan_result(planned, refused, _drift(planned, entries, tokens, now), store),
+                undeclared=[t.as_dict(now) for t in undeclared], tokens=[t.as_dict(now) for t in ordered],
+                next_expiry=_next_expiry(_live_declared(entries, tokens, now)))
+
+
+def _whole_view(store, stored):
+    """The store view a plan reads, every key filled in (None: nothing is stored)."""
     if store is None and stored is not None:
         store = {"held": stored, "pending": {}, "idp": {}}
     if store is not None:
         store = dict({"target": {}, "job": {}}, **store)
-    idp = {"tenant": entra_tenant, "failing": idp_failing or {}, "found": idp_targets_found or {}}
-    planned = [_entry_plan(entry, tokens, now, store, heal_unstored, set(rotate), check_mode, idp)
-               for entry in entries]
-    refused = None
-    if store is not None and not store_org_known:
-        refused = store_guard(planned, tokens, now, store, store_location, option_prefix)
-    declared = {entry["name"] for entry in entries}
-    ordered = sorted(tokens, key=lambda t: (t.name, t.sort_key()))
-    undeclared = [t for t in ordered if t.name not in declared]
-    if exclusive:
-        for name in sorted({t.name for t in undeclared}):
-            ids = [t.id for t in undeclared if t.name == name]
-            planned.append({"name": name, "email_domains": [], "state": "absent", "rotate_before_days": 0,
-                            "previous": "revoke", "action": "deleted", "create": False, "module_state": "absent",
-                            "reason": "token(s) %s named %r are not declared, and exclusive is set"
-                            % (", ".join(str(i) for i in ids), name),
-                            "current_token_id": None, "current_expires": None, "revoke_ids": ids, "issue": None,
-                            "handover": None, "store": "remove", "store_key": store_key(name)})
-    if store is not None:
-        for entry in planned:
-            _keep_what_an_idp_holds(entry, planned, store)
+    return store
 
+
+def _deletions(undeclared):
+    """With exclusive, one entry per undeclared name that removes its tokens."""
+    planned = []
+    for name in sorted({t.name for t in undeclared}):
+        ids = [t.id for t in undeclared if t.name == name]
+        entry = {"name": name, "email_domains": [], "state": "absent", "rotate_before_days": 0, "previous": "revoke"}
+        planned.append(plan_entry(entry, "deleted", "token(s) %s named %r are not declared, and exclusive is set"
+                                  % (", ".join(str(i) for i in ids), name), ids))
+    return planned
+
+
+def _live_declared(entries, tokens, now):
+    """The live token of each declared entry that has one (none of a state=absent entry)."""
+    currents = [current_token(named(tokens, entry["name"]), now) for entry in entries if entry["state"] != "absent"]
+    return [token for token in currents if token is not None]
+
+
+def _next_expiry(live):
+    expiries = [token.expires for token in live if token.expires is not None]
+    return iso(min(expiries)) if expiries else None
+
+
+def _drift(planned, entries, tokens, now):
+    """The org's drift by category: each planned action's, the declared tokens that expired, and the live ones
+    whose expiry nobody can tell."""
     drift = dict((category, []) for category in DRIFT_CATEGORIES)
     for entry in planned:
         category = entry.get("drift_kind") or DRIFT_OF_ACTION.get(entry["action"])
         if category:
             drift[category].append({"name": entry["name"], "reason": entry["reason"]})
-    for token in tokens:
-        if token.name in declared and not token.is_live(now):
-            drift["expired"].append({"name": token.name, "token_id": token.id, "expires": iso(token.expires)})
+    declared = {entry["name"] for entry in entries}
+    drift["expired"].extend({"name": token.name, "token_id": token.id, "expires": iso(token.expires)}
+                            for token in tokens if token.name in declared and not token.is_live(now))
+    drift["unknown_expiry"].extend({
+        "name": token.name, "token_id": token.id,
+        "reason": "Resolver lists token %s without an expiry or creation date, so its renewal cannot be "
+                  "planned; rotate it, and check docs/api-assumptions.md" % token.id}
+        for token in _live_declared(entries, tokens, now) if token.expires is None)
+    return drift
 
-    currents = [current_token(named(tokens, entry["name"]), now) for entry in entries if entry["state"] != "absent"]
-    for token in currents:
-        if token is not None and token.expires is None:
-            drift["unknown_expiry"].append({
-                "name": token.name, "token_id": token.id,
-                "reason": "Resolver lists token %s without an expiry or creation date, so its renewal cannot be "
-                          "planned; rotate it, and check docs/api-assumptions.md" % token.id})
-    expiries = [t.expires for t in currents if t is not None and t.expires is not None]
+
+def _plan_result(planned, refused, drift, store):
     # A refused org changes nothing at all, not even what the guard did not refuse.
     actions = [] if refused else [entry for entry in planned if entry["action"] != "none"]
-    drifting = [entry for entry in actions if not rotates_every_run(entry)]
     return {
         "entries": planned,
         "actions": actions,
-        "undeclared": [t.as_dict(now) for t in undeclared],
         "drift": drift,
         # Drift means "a converge would change something" (other than the rotation that state=rotated asks of every
         # run: that is what was declared), or a token whose expiry nobody can tell.
-        "drifted": bool(drifting) or bool(refused) or bool(drift["unknown_expiry"]),
-        "next_expiry": iso(min(expiries)) if expiries else None,
-        "tokens": [t.as_dict(now) for t in ordered],
+        "drifted": bool([entry for entry in actions if not rotates_every_run(entry)]) or bool(refused)
+        or bool(drift["unknown_expiry"]),
         "refused": refused,
         "handed_over": _handed_over(planned, store),
         "handover_checks": _handover_checks(planned, store),
@@ -260,46 +319,42 @@ def _keep_what_an_idp_holds(entry, planned, store):
 
     When a declared entry hands its token to the same target (a renamed entry), the held token is revoked only once
     the store records that entry's handover to it (``outcome``); the record stays until then. When no declared entry
-    targets it any more, the deletion goes ahead and the summary warns that the target stops provisioning."""
+    targets it any more, the deletion goes ahead and the summary warns that the target stops provisioning. Returns
+    the entry, changed so, as a new one."""
     name = entry["name"]
     held = store["idp"].get(name)
     if entry["action"] != "deleted" or held is None or held not in entry["revoke_ids"]:
-        return
+        return entry
     target = store["target"].get(name)
     after = [e["name"] for e in planned if target and e.get("idp_target") == target and e["name"] != name
              and e["state"] != "absent"]
     if not after:
-        entry["idp_warning"] = ("%s holds token %s, which is revoked: it stops provisioning"
-                                % (target or "the identity provider it was handed to", held))
-        return
-    entry.update(revoke_ids=[i for i in entry["revoke_ids"] if i != held], store=None,
-                 deferred_revoke={"token_id": held, "target": target, "after": after[0]},
-                 reason="%s; token %s stays live until %s is handed to %s" % (entry["reason"], held, after[0], target))
+        return dict(entry, idp_warning="%s holds token %s, which is revoked: it stops provisioning"
+                    % (target or "the identity provider it was handed to", held))
+    return dict(entry, revoke_ids=[i for i in entry["revoke_ids"] if i != held], store=None,
+                deferred_revoke={"token_id": held, "target": target, "after": after[0]},
+                reason="%s; token %s stays live until %s is handed to %s" % (entry["reason"], held, after[0], target))
+
+
+def _idp_holds_live_token(entry, store):
+    """Whether the store records the live token of an entry the plan leaves alone as held by its identity provider:
+    the tokens an IdP check tests."""
+    return store is not None and entry["action"] == "none" and entry["current_token_id"] is not None \
+        and store["idp"].get(entry["name"]) == entry["current_token_id"]
 
 
 def _handed_over(planned, store):
     """The live tokens the store records as held by their Entra ID app, with what an IdP check needs."""
-    found = []
-    for entry in planned:
-        entra = entry.get("idp_entra")
-        if store is None or entry["action"] != "none" or not entra or entry["current_token_id"] is None \
-                or store["idp"].get(entry["name"]) != entry["current_token_id"]:
-            continue
-        found.append({"name": entry["name"], "token_id": entry["current_token_id"], "target": entry["idp_target"],
-                      "service_principal_id": entra["service_principal_id"],
-                      "job_id": entra.get("job_id") or store["job"].get(entry["name"])})
-    return found
+    return [{"name": entry["name"], "token_id": entry["current_token_id"], "target": entry["idp_target"],
+             "service_principal_id": entry["idp_entra"]["service_principal_id"],
+             "job_id": entry["idp_entra"].get("job_id") or store["job"].get(entry["name"])}
+            for entry in planned if entry.get("idp_entra") and _idp_holds_live_token(entry, store)]
 
 
 def _handover_checks(planned, store):
     """The live tokens the store records as handed over by your own tasks whose entry names handover_check_tasks:
     what those tasks are given (never a value). Empty for an org without such tokens, so it runs no check task."""
-    found = []
-    for entry in planned:
-        if store is None or entry["action"] != "none" or not entry.get("handover_check_tasks") \
-                or entry["current_token_id"] is None or store["idp"].get(entry["name"]) != entry["current_token_id"]:
-            continue
-        found.append({"name": entry["name"], "token_id": entry["current_token_id"],
-                      "target": store["target"].get(entry["name"]) or entry["idp_target"],
-                      "tasks": entry["handover_check_tasks"]})
-    return found
+    return [{"name": entry["name"], "token_id": entry["current_token_id"],
+             "target": store["target"].get(entry["name"]) or entry["idp_target"],
+             "tasks": entry["handover_check_tasks"]}
+            for entry in planned if entry.get("handover_check_tasks") and _idp_holds_live_token(entry, store)]
