@@ -86,34 +86,39 @@ def summary_lines(orgs, check_mode=False):
     """
     lines = []
     for org in orgs:
-        name = org["org"]
-        failures = org.get("failures") or []
         if org.get("plan") is None:
-            lines.extend(_wrapped("%s: FAILED - %s" % (name, _brief(org.get("error") or "see the failed task above")),
-                                  ""))
-            continue
-        plan, final = org["plan"], org.get("final") or org["plan"]
-        error = org.get("error") if not failures else None
-        unchanged = [e["name"] for e in plan["entries"] if e["action"] == "none"]
-        state = ("FAILED" if failures or error else
-                 ("would change" if check_mode else "changed") if plan["actions"] else "unchanged")
-        head = "%s: %s; %d declared, %d unchanged; next expiry %s" % (
-            name, state, len([e for e in plan["entries"] if e["state"] != "absent" or e["action"] == "none"]),
-            len(unchanged), (final.get("next_expiry") or "-")[:10])
-        lines.extend(_wrapped(head, ""))
-        failed = dict((failure["name"], failure) for failure in failures)
-        for entry in plan["actions"]:
-            if entry["name"] not in failed:
-                lines.extend(_wrapped(_action_line(entry, check_mode), "  "))
-        by_name = dict((entry["name"], entry) for entry in plan["actions"])
-        for failure in failures:
-            lines.extend(_wrapped(_failure_line(by_name.get(failure["name"]), failure), "  "))
-        if error:
-            lines.extend(_wrapped("FAILED: %s" % _brief(error), "  "))
-        lines.extend(_unmanaged_lines(plan, org.get("exclusive", plan.get("exclusive"))))
+            error = org.get("error") or "see the failed task above"
+            lines.extend(_wrapped("%s: FAILED - %s" % (org["org"], _brief(error)), ""))
+        else:
+            lines.extend(_org_lines(org, check_mode))
     if check_mode:
         lines.append("(check mode: what a converge would do; nothing was changed)")
     return lines
+
+
+def _org_lines(org, check_mode):
+    """The summary of an org whose plan ran: a head line, then one line per action or failure."""
+    plan, failures = org["plan"], org.get("failures") or []
+    error = org.get("error") if not failures else None
+    lines = _wrapped(_org_head(org, "FAILED" if failures or error else
+                               ("would change" if check_mode else "changed") if plan["actions"] else "unchanged"), "")
+    failed = dict((failure["name"], failure) for failure in failures)
+    for entry in plan["actions"]:
+        if entry["name"] not in failed:
+            lines.extend(_wrapped(_action_line(entry, check_mode), "  "))
+    by_name = dict((entry["name"], entry) for entry in plan["actions"])
+    for failure in failures:
+        lines.extend(_wrapped(_failure_line(by_name.get(failure["name"]), failure), "  "))
+    if error:
+        lines.extend(_wrapped("FAILED: %s" % _brief(error), "  "))
+    return lines + _unmanaged_lines(plan, org.get("exclusive", plan.get("exclusive")))
+
+
+def _org_head(org, state):
+    plan, final = org["plan"], org.get("final") or org["plan"]
+    return "%s: %s; %d declared, %d unchanged; next expiry %s" % (
+        org["org"], state, len([e for e in plan["entries"] if e["state"] != "absent" or e["action"] == "none"]),
+        len([e for e in plan["entries"] if e["action"] == "none"]), (final.get("next_expiry") or "-")[:10])
 
 
 def drift_report(orgs, generated):
@@ -122,30 +127,33 @@ def drift_report(orgs, generated):
     ``orgs``: a list of {org, plan, error, exclusive}; an org whose plan failed carries its error message.
     """
     report = {"generated": generated, "drifted": False, "orgs": {}}
-    orgs_by_host = dict((org["org"], org.get("resolver_scim_org")) for org in orgs)
     for org in orgs:
-        if org.get("error") is not None or org.get("plan") is None:
-            report["orgs"][org["org"]] = {"org": org["org"], "error": org.get("error") or "the org could not be read"}
-            report["drifted"] = True
-            continue
-        plan = org["plan"]
-        report["orgs"][org["org"]] = {
-            "org": org["org"],
-            "org_name": (plan.get("membership") or {}).get("org_name"),
-            "drifted": plan["drifted"],
-            "drift": plan["drift"],
-            "next_expiry": plan["next_expiry"],
-            "unmanaged": [] if org.get("exclusive") else sorted({t["name"] for t in plan["undeclared"]}),
-            # Declared state=rotated: a converge rotates them on every run, which is not drift.
-            "rotates_every_run": [{"name": entry["name"], "reason": entry["reason"]}
-                                  for entry in plan["actions"] if rotates_every_run(entry)],
-        }
-        report["drifted"] = report["drifted"] or plan["drifted"]
-    for host, org in report["orgs"].items():
-        label = org_label(host, orgs_by_host.get(host))
-        if label != host:
-            org["label"] = label
+        found = _org_drift(org)
+        label = org_label(org["org"], org.get("resolver_scim_org"))
+        if label != org["org"]:
+            found["label"] = label
+        report["orgs"][org["org"]] = found
+        # An org that could not be read counts as drifted.
+        report["drifted"] = report["drifted"] or found.get("drifted", True)
     return report
+
+
+def _org_drift(org):
+    """One org's part of the drift report."""
+    if org.get("error") is not None or org.get("plan") is None:
+        return {"org": org["org"], "error": org.get("error") or "the org could not be read"}
+    plan = org["plan"]
+    return {
+        "org": org["org"],
+        "org_name": (plan.get("membership") or {}).get("org_name"),
+        "drifted": plan["drifted"],
+        "drift": plan["drift"],
+        "next_expiry": plan["next_expiry"],
+        "unmanaged": [] if org.get("exclusive") else sorted({t["name"] for t in plan["undeclared"]}),
+        # Declared state=rotated: a converge rotates them on every run, which is not drift.
+        "rotates_every_run": [{"name": entry["name"], "reason": entry["reason"]}
+                              for entry in plan["actions"] if rotates_every_run(entry)],
+    }
 
 
 def drift_lines(report):
@@ -197,6 +205,13 @@ def shared_orgs(hosts):
     an Entra ID app with another; each message names them all.
     """
     problems = {}
+    for host, message in list(_shared_apps(hosts)) + list(_shared_locations(hosts)):
+        problems.setdefault(host, []).append(message)
+    return dict((host, " ".join(messages)) for host, messages in problems.items())
+
+
+def _shared_apps(hosts):
+    """(host, message) for each host whose entries hand a token to the Entra ID app of another host's entry."""
     by_target = {}
     for host, facts in hosts.items():
         for entry, target in (facts.get("targets") or {}).items():
@@ -206,22 +221,22 @@ def shared_orgs(hosts):
         if len(set(host for host, _entry in users)) < 2:
             continue
         for host, _entry in users:
-            problems.setdefault(host, []).append(
-                "orgs %s hand their tokens to the same Entra ID app (%s): each would overwrite the other's token "
-                "there, and the app would provision one org's users into the other org. Give each org its own "
-                "enterprise app." % (" and ".join("%s (entry %s)" % user for user in sorted(users)), target))
+            yield host, ("orgs %s hand their tokens to the same Entra ID app (%s): each would overwrite the other's "
+                         "token there, and the app would provision one org's users into the other org. Give each "
+                         "org its own enterprise app."
+                         % (" and ".join("%s (entry %s)" % user for user in sorted(users)), target))
+
+
+def _shared_locations(hosts):
+    """(host, message) for each host that shares its Resolver org or its token store location with another."""
     for field, what in (("org_key", "Resolver org"), ("store", "token store location")):
         groups = {}
         for host, facts in hosts.items():
             if facts.get(field):
                 groups.setdefault(facts[field], []).append(host)
-        for value, members in groups.items():
-            if len(members) < 2:
-                continue
+        for value, members in [(value, members) for value, members in groups.items() if len(members) > 1]:
             shown = value.replace("#", " org ") if field == "org_key" else value
             for host in members:
-                problems.setdefault(host, []).append(
-                    "hosts %s manage the same %s (%s): their converges would replace each other's tokens. Give "
-                    "each org one inventory host (and each host its own resolver_scim_org and credential)."
-                    % (", ".join(sorted(members)), what, shown))
-    return dict((host, " ".join(messages)) for host, messages in problems.items())
+                yield host, ("hosts %s manage the same %s (%s): their converges would replace each other's tokens. "
+                             "Give each org one inventory host (and each host its own resolver_scim_org and "
+                             "credential)." % (", ".join(sorted(members)), what, shown))

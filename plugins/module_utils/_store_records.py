@@ -49,35 +49,46 @@ def store_view(records, org_id):
     make a run replace the token an identity provider is using.
     """
     view = {"held": {}, "pending": {}, "idp": {}, "target": {}, "job": {}, "pending_keys": {}, "problems": []}
-    by_slot = {}
-    for record in records:
-        if not isinstance(record, dict) or not isinstance(record.get("name"), str):
-            view["problems"].append("a store record without a token name was ignored")
-            continue
-        source = record.get("source") or "the store record of %r" % record["name"]
-        if org_id is not None and record.get("org_id") not in (None, org_id):
-            view["problems"].append("%s belongs to org %s, not this org (%s); it was ignored. Give each org its own "
-                                    "resolver_scim_org." % (source, record.get("org_id"), org_id))
-            continue
-        slot = "pending" if record.get("status") == "pending" else "held"
-        by_slot.setdefault((slot, record["name"]), []).append((record, source))
-    for (slot, name), found in sorted(by_slot.items()):
+    for (slot, name), found in sorted(_records_by_slot(records, org_id, view["problems"]).items()):
         # Copies that agree on the token are one record: a pending record under its old and its new key.
         if len({_int_or_none(record.get("token_id")) for record, _source in found}) > 1:
             view["problems"].append("%s hold token %r more than once; none of them was used. Remove the copies."
                                     % (" and ".join(source for _record, source in found), name))
             view[slot][name] = None
-            continue
-        record = found[0][0]
-        view[slot][name] = _int_or_none(record.get("token_id"))
-        if slot == "held" and "idp_token_id" in record:
-            view["idp"][name] = _int_or_none(record.get("idp_token_id"))
-            view["target"][name] = record.get("idp_target") or None
-            view["job"][name] = record.get("idp_job_id") or None
-        if slot == "pending":
-            # Where the store found them (a store whose read gives no key keeps them under the current key).
-            view["pending_keys"][name] = sorted({r.get("key") or pending_key(name) for r, _source in found})
+        else:
+            _hold(view, slot, name, found)
     return view
+
+
+def _records_by_slot(records, org_id, problems):
+    """This org's records with a token name, as {(slot, name): [(record, source)]}: slot "pending" for a pending
+    handover, "held" for the rest. Every other record is left out, and ``problems`` says why."""
+    by_slot = {}
+    for record in records:
+        if not isinstance(record, dict) or not isinstance(record.get("name"), str):
+            problems.append("a store record without a token name was ignored")
+            continue
+        source = record.get("source") or "the store record of %r" % record["name"]
+        if org_id is not None and record.get("org_id") not in (None, org_id):
+            problems.append("%s belongs to org %s, not this org (%s); it was ignored. Give each org its own "
+                            "resolver_scim_org." % (source, record.get("org_id"), org_id))
+            continue
+        slot = "pending" if record.get("status") == "pending" else "held"
+        by_slot.setdefault((slot, record["name"]), []).append((record, source))
+    return by_slot
+
+
+def _hold(view, slot, name, found):
+    """Enter the record of a name (``found``: its copies, which agree on the token) into the view."""
+    record = found[0][0]
+    view[slot][name] = _int_or_none(record.get("token_id"))
+    if slot == "held" and "idp_token_id" in record:
+        view["idp"][name] = _int_or_none(record.get("idp_token_id"))
+        view["target"][name] = record.get("idp_target") or None
+        view["job"][name] = record.get("idp_job_id") or None
+    if slot == "pending":
+        # Where the store found them (a store whose read gives no key keeps them under the current key).
+        view["pending_keys"][name] = sorted({r.get("key") or pending_key(name) for r, _source in found})
 
 
 def foreign_records(records, keys, org_id):

@@ -39,48 +39,68 @@ def validate_entries(entries, label="tokens"):
     result, seen, targets = [], {}, {}
     for index, entry in enumerate(entries):
         where = "%s[%d]" % (label, index)
-        if not isinstance(entry, dict):
-            raise InputError("%s must be a dict with keys %s; got %s."
-                             % (where, ", ".join(PLAN_ENTRY_OPTIONS), kind_of(entry)))
-        unknown = sorted(set(entry) - set(PLAN_ENTRY_OPTIONS))
-        if unknown:
-            raise InputError("%s has unknown key(s) %s; accepted keys: %s."
-                             % (where, ", ".join(unknown), ", ".join(PLAN_ENTRY_OPTIONS)))
-        name = check_name(entry.get("name"), where + ".name")
+        name = _entry_name(entry, where)
         where = "%s (%s)" % (where, name)
         if name in seen:
             raise InputError("%s repeats the name %r of %s[%d]; each token name may be declared once."
                              % (where, name, label, seen[name]))
         seen[name] = index
-        normalised = {"name": name}
-        for option in ("state", "previous"):
-            value = entry.get(option) or TOKEN_ENTRY_OPTIONS[option]["default"]
-            if value not in TOKEN_ENTRY_OPTIONS[option]["choices"]:
-                raise InputError("%s.%s must be one of %s; got %r."
-                                 % (where, option, ", ".join(TOKEN_ENTRY_OPTIONS[option]["choices"]), value))
-            normalised[option] = value
-        days = entry.get("rotate_before_days")
-        days = DEFAULT_ROTATE_BEFORE_DAYS if days is None else days
-        if isinstance(days, bool) or not isinstance(days, int):
-            raise InputError("%s.rotate_before_days must be a whole number of days from 0 to 729; got %s."
-                             % (where, kind_of(days)))
-        normalised["rotate_before_days"] = check_days(days, where + ".rotate_before_days")
-        domains = entry.get("email_domains")
-        if normalised["state"] == "absent" and not domains:
-            domains = []
-        else:
-            if not isinstance(domains, list):
-                raise InputError("%s.email_domains must be a list of domains, for example [acme.com]; got %s."
-                                 % (where, kind_of(domains)))
-            domains = normalize_domains(domains, where + ".email_domains")
-        normalised["email_domains"] = domains
-        normalised["handover"] = _handover_target(entry, where, normalised["state"])
-        check_tasks = _check_tasks(entry, normalised["handover"], where)
-        if check_tasks:
-            normalised["handover_check_tasks"] = check_tasks
+        normalised = _normalised(entry, name, where)
         _check_own_target(normalised, targets)
         result.append(normalised)
     return result
+
+
+def _entry_name(entry, where):
+    """The name of a declared entry that is a dict of known keys."""
+    if not isinstance(entry, dict):
+        raise InputError("%s must be a dict with keys %s; got %s."
+                         % (where, ", ".join(PLAN_ENTRY_OPTIONS), kind_of(entry)))
+    unknown = sorted(set(entry) - set(PLAN_ENTRY_OPTIONS))
+    if unknown:
+        raise InputError("%s has unknown key(s) %s; accepted keys: %s."
+                         % (where, ", ".join(unknown), ", ".join(PLAN_ENTRY_OPTIONS)))
+    return check_name(entry.get("name"), where + ".name")
+
+
+def _normalised(entry, name, where):
+    """The entry checked option by option, defaults filled in."""
+    normalised = {"name": name}
+    for option in ("state", "previous"):
+        normalised[option] = _choice(entry, option, where)
+    normalised["rotate_before_days"] = _days(entry.get("rotate_before_days"), where)
+    normalised["email_domains"] = _domains(entry.get("email_domains"), normalised["state"], where)
+    normalised["handover"] = _handover_target(entry, where, normalised["state"])
+    check_tasks = _check_tasks(entry, normalised["handover"], where)
+    if check_tasks:
+        normalised["handover_check_tasks"] = check_tasks
+    return normalised
+
+
+def _choice(entry, option, where):
+    value = entry.get(option) or TOKEN_ENTRY_OPTIONS[option]["default"]
+    if value not in TOKEN_ENTRY_OPTIONS[option]["choices"]:
+        raise InputError("%s.%s must be one of %s; got %r."
+                         % (where, option, ", ".join(TOKEN_ENTRY_OPTIONS[option]["choices"]), value))
+    return value
+
+
+def _days(days, where):
+    days = DEFAULT_ROTATE_BEFORE_DAYS if days is None else days
+    if isinstance(days, bool) or not isinstance(days, int):
+        raise InputError("%s.rotate_before_days must be a whole number of days from 0 to 729; got %s."
+                         % (where, kind_of(days)))
+    return check_days(days, where + ".rotate_before_days")
+
+
+def _domains(domains, state, where):
+    """The entry's email domains, normalised; an entry declared absent needs none."""
+    if state == "absent" and not domains:
+        return []
+    if not isinstance(domains, list):
+        raise InputError("%s.email_domains must be a list of domains, for example [acme.com]; got %s."
+                         % (where, kind_of(domains)))
+    return normalize_domains(domains, where + ".email_domains")
 
 
 def _check_own_target(entry, targets):
