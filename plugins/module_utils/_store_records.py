@@ -11,8 +11,7 @@ import re
 MAX_STORE_KEY = 100
 PENDING = "@pending"
 LEGACY_PENDING = ".pending"
-
-
+# How store_key ends a key it hashed.
 HASHED_KEY = re.compile(r"-[0-9a-f]{8}$")
 
 
