@@ -18,7 +18,7 @@ TOKEN_LIFETIME_DAYS = 730
 MAX_NAME_LENGTH = 255
 DEFAULT_ROTATE_BEFORE_DAYS = 30
 # One declared token: scim_token's own options, and the suboptions of scim_token_plan's tokens (the role's
-# resolver_scim_tokens entries). Ansible checks types and choices from it; org_plan.validate_entries the rest.
+# resolver_scim_tokens entries). Ansible checks types and choices from it; _token_entries.validate_entries the rest.
 TOKEN_ENTRY_OPTIONS = dict(
     name=dict(type="str", required=True),
     email_domains=dict(type="list", elements="str"),

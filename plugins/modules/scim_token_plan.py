@@ -224,11 +224,17 @@ options:
         default: 30
   label:
     description:
-      - How error messages name O(tokens), and with what comes before C(tokens) in it, the other options. Meant for
-        the C(resolver.scim.scim_tokens) role, which sets V(resolver_scim_tokens) so that its users read the names of
-        their own variables (V(resolver_scim_heal_unstored) for O(heal_unstored)).
+      - How error messages name O(tokens). Meant for the C(resolver.scim.scim_tokens) role, which sets
+        V(resolver_scim_tokens) so that its users read the name of their own variable.
     type: str
     default: tokens
+  option_prefix:
+    description:
+      - What error messages put before the names of the other options. Meant for the C(resolver.scim.scim_tokens)
+        role, which sets V(resolver_scim_) so that its users read the names of their own variables
+        (V(resolver_scim_heal_unstored) for O(heal_unstored)).
+    type: str
+    default: ""
 attributes:
   check_mode:
     description: Read-only; runs the same in check mode.
@@ -481,6 +487,9 @@ membership:
 
 import copy
 
+from ansible_collections.resolver.scim.plugins.module_utils._plan import plan_org
+from ansible_collections.resolver.scim.plugins.module_utils._store_records import store_view
+from ansible_collections.resolver.scim.plugins.module_utils._token_entries import PLAN_ENTRY_OPTIONS, validate_entries
 from ansible_collections.resolver.scim.plugins.module_utils.api import not_administrator
 from ansible_collections.resolver.scim.plugins.module_utils.entra import (
     ENTRA_ARGUMENT_SPEC,
@@ -489,12 +498,6 @@ from ansible_collections.resolver.scim.plugins.module_utils.entra import (
 )
 from ansible_collections.resolver.scim.plugins.module_utils.errors import CredentialsRejected, EntraError, InputError, TokenRunFailed
 from ansible_collections.resolver.scim.plugins.module_utils.module import resolver_module, run_module
-from ansible_collections.resolver.scim.plugins.module_utils.org_plan import (
-    PLAN_ENTRY_OPTIONS,
-    plan_org,
-    store_view,
-    validate_entries,
-)
 from ansible_collections.resolver.scim.plugins.module_utils.plan_diff import plan_diff
 from ansible_collections.resolver.scim.plugins.module_utils.token_service import default_scim_url
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import utcnow
@@ -515,6 +518,7 @@ ARGUMENT_SPEC = dict(
     idp_targets_found=dict(type="dict", default={}),
     entra_connection=dict(type="dict", options=copy.deepcopy(ENTRA_ARGUMENT_SPEC)),
     label=dict(type="str", default="tokens"),
+    option_prefix=dict(type="str", default=""),
 )
 MODULE_RULES = dict(supports_check_mode=True)
 
@@ -559,8 +563,8 @@ def check_idps(connection, handed_over):
     return found
 
 
-def run(module, api):
-    params = module.params
+def declared_entries(params):
+    """The declared entries, checked with the options that refer to them, before any request."""
     entries = validate_entries(params["tokens"], params["label"])
     unknown = sorted(set(params["rotate"]) - {entry["name"] for entry in entries})
     if unknown:
@@ -568,6 +572,39 @@ def run(module, api):
                          % (", ".join(unknown), params["label"], ", ".join(e["name"] for e in entries) or "none"))
     if params["stored"] is not None and params["store_records"] is not None:
         raise InputError("stored and store_records are mutually exclusive; give one.")
+    return entries
+
+
+def plan_arguments(params, store, check_mode):
+    """What plan_org is asked besides the entries, the token list and the IdP check's findings."""
+    return dict(store=store, exclusive=params["exclusive"], heal_unstored=params["heal_unstored"],
+                rotate=params["rotate"], check_mode=check_mode,
+                store_org_known=params["store_org_known"] or params["store_is_new"],
+                store_location=params["store_location"],
+                entra_tenant=(params["entra_connection"] or {}).get("tenant_id"),
+                idp_targets_found=params["idp_targets_found"], option_prefix=params["option_prefix"])
+
+
+def idp_checked_plan(params, entries, tokens, arguments):
+    """The plan, made once more when the IdP check finds identity providers that cannot provision (each of their
+    tokens is then handed over again)."""
+    now = utcnow()
+    # What the entries' own check tasks found (handover_check_tasks) joins what Entra ID's test finds.
+    failing = dict(params["idp_failing"])
+    result = plan_org(entries, tokens, now, idp_failing=failing, **arguments)
+    checked = []
+    if params["idp_check"] and result["handed_over"]:
+        checked = check_idps(params["entra_connection"] or {}, result["handed_over"])
+    failing.update((c["name"], c["reason"]) for c in checked if not c["can_provision"])
+    if len(failing) > len(params["idp_failing"]):
+        result = plan_org(entries, tokens, now, idp_failing=failing, **arguments)
+    result["idp_checked"] = checked
+    return result
+
+
+def run(module, api):
+    params = module.params
+    entries = declared_entries(params)
     membership = None
     if params["require_admin"]:
         membership = api.membership_facts()
@@ -577,23 +614,7 @@ def run(module, api):
     problems = store["problems"] if store else []
     for problem in problems:
         module.warn(problem)
-    label = params["label"]
-    entra = params["entra_connection"] or {}
-    plan_arguments = dict(store=store, exclusive=params["exclusive"], heal_unstored=params["heal_unstored"],
-                          rotate=params["rotate"], check_mode=module.check_mode,
-                          store_org_known=params["store_org_known"] or params["store_is_new"],
-                          store_location=params["store_location"], entra_tenant=entra.get("tenant_id"),
-                          idp_targets_found=params["idp_targets_found"],
-                          option_prefix=label[:-len("tokens")] if label.endswith("tokens") else "")
-    tokens, now = api.list_tokens(), utcnow()
-    # What the entries' own check tasks found (handover_check_tasks) joins what Entra ID's test finds.
-    failing = dict(params["idp_failing"])
-    result = plan_org(entries, tokens, now, idp_failing=failing, **plan_arguments)
-    checked = check_idps(entra, result["handed_over"]) if params["idp_check"] and result["handed_over"] else []
-    failing.update((c["name"], c["reason"]) for c in checked if not c["can_provision"])
-    if len(failing) > len(params["idp_failing"]):
-        result = plan_org(entries, tokens, now, idp_failing=failing, **plan_arguments)
-    result["idp_checked"] = checked
+    result = idp_checked_plan(params, entries, api.list_tokens(), plan_arguments(params, store, module.check_mode))
     result["store_problems"] = problems
     result["scim_url"] = default_scim_url(api.client.base_url)
     result["api_url"] = api.client.base_url

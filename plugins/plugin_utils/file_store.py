@@ -4,7 +4,7 @@
 """The file (and ansible-vault) token store's directory layout, read and checked on the controller.
 
 One directory per org (``<store dir>/<org key>``), one JSON record per token name (``<token key>.json``), keys
-made safe by ``org_plan.store_key``. Reading returns metadata only, never a value, and a problem message names a
+made safe by ``_store_records.store_key``. Reading returns metadata only, never a value, and a problem message names a
 file, never its content: a store that AWX prints into a job log must not leak what it holds.
 """
 
@@ -13,7 +13,7 @@ import os
 import stat
 
 from ansible_collections.resolver.scim.plugins.module_utils.errors import StoreError
-from ansible_collections.resolver.scim.plugins.module_utils.org_plan import legacy_pending_key, pending_key, store_key
+from ansible_collections.resolver.scim.plugins.module_utils._store_records import legacy_pending_key, pending_key, store_key
 
 RECORD_FIELDS = ("name", "token_id", "org_id", "org", "email_domains", "expires", "status", "idp_token_id", "idp_target",
                  "idp_job_id")

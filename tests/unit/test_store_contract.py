@@ -5,7 +5,7 @@ the role sends them, every verb the role includes exists, and every fact the rol
 
 What the role sends is read from its task files: each `include_tasks` of "{{ scim_tokens_store_tasks }}/<verb>.yml"
 with the variables it passes, a literal list of items taken as written and an expression evaluated by the code
-that builds it (org_plan's plan and store items). A verb may rely on a field that every call sends; a field only
+that builds it (module_utils' plan and store items). A verb may rely on a field that every call sends; a field only
 some calls send must be read with `is defined` or `default`.
 """
 
@@ -17,7 +17,7 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.resolver.scim.plugins.module_utils import org_plan, store_migration
+from ansible_collections.resolver.scim.plugins.module_utils import _plan, _run_outcome, _store_records, _store_migration, _token_entries
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import ScimToken
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -73,24 +73,24 @@ def sample_plan():
     undeclared token (exclusive)."""
     tokens = [ScimToken(1, "gone", 100, ["acme.com"], NOW - datetime.timedelta(days=30), NOW + datetime.timedelta(days=700)),
               ScimToken(2, "stray", 100, ["acme.com"], NOW - datetime.timedelta(days=30), NOW + datetime.timedelta(days=700))]
-    entries = org_plan.validate_entries([
+    entries = _token_entries.validate_entries([
         {"name": "okta", "email_domains": ["acme.com"], "handover_tasks": "/tmp/handover.yml"},
         {"name": "gone", "state": "absent"}])
-    return org_plan.plan_org(entries, tokens, NOW, stored={"gone": 1}, exclusive=True)
+    return _plan.plan_org(entries, tokens, NOW, stored={"gone": 1}, exclusive=True)
 
 
 def renamed_entry_handed_over():
     """outcome's arguments after a run in which entry okta took over the target of the undeclared token gone: the
     token the target held (gone's) is revoked only now, and its record forgotten."""
     target = "handover_tasks:/tmp/handover.yml"
-    before = org_plan.store_view([{"name": "gone", "token_id": 1, "status": "current", "idp_token_id": 1,
-                                   "idp_target": target}], 1)
+    before = _store_records.store_view([{"name": "gone", "token_id": 1, "status": "current", "idp_token_id": 1,
+                                         "idp_target": target}], 1)
     tokens = [ScimToken(1, "gone", 100, ["acme.com"], NOW - datetime.timedelta(days=30), NOW + datetime.timedelta(days=700))]
-    entries = org_plan.validate_entries([{"name": "okta", "email_domains": ["acme.com"],
-                                          "handover_tasks": "/tmp/handover.yml"}])
-    plan = org_plan.plan_org(entries, tokens, NOW, store=before, exclusive=True)
-    after = org_plan.store_view([{"name": "okta", "token_id": 7, "status": "current", "idp_token_id": 7,
-                                  "idp_target": target}], 1)
+    entries = _token_entries.validate_entries([{"name": "okta", "email_domains": ["acme.com"],
+                                                "handover_tasks": "/tmp/handover.yml"}])
+    plan = _plan.plan_org(entries, tokens, NOW, store=before, exclusive=True)
+    after = _store_records.store_view([{"name": "okta", "token_id": 7, "status": "current", "idp_token_id": 7,
+                                        "idp_target": target}], 1)
     issued = {"results": [{"item": {"name": "okta"}, "token": "value", "token_id": 7, "expires": None,
                            "email_domains": ["acme.com"]}]}
     return plan, issued, after
@@ -102,14 +102,14 @@ def produced_fields(expression):
     issued = {"results": [{"item": {"name": "okta"}, "token": "value", "token_id": 7, "expires": None,
                            "email_domains": ["acme.com"]}]}
     if "token_store_items(" in expression:
-        items = org_plan.store_items(plan, issued, "acme", 1)
+        items = _run_outcome.store_items(plan, issued, "acme", 1)
     elif expression.strip() == "{{ scim_tokens_handover.pending_records }}":
-        stored = org_plan.store_view([{"name": "okta", "token_id": 7, "status": "pending",
-                                       "key": org_plan.legacy_pending_key("okta")}], 1)
-        handovers = org_plan.handover_items(plan, issued, stored, "https://scim", "acme", 1)
+        stored = _store_records.store_view([{"name": "okta", "token_id": 7, "status": "pending",
+                                             "key": _store_records.legacy_pending_key("okta")}], 1)
+        handovers = _run_outcome.handover_items(plan, issued, stored, "https://scim", "acme", 1)
         items = [record for handover in handovers for record in handover["pending_records"]]
     elif expression.strip() == "{{ scim_tokens_outcome.forget }}":
-        items = org_plan.outcome(*renamed_entry_handed_over())["forget"]
+        items = _run_outcome.outcome(*renamed_entry_handed_over())["forget"]
     elif expression.strip().startswith("{{ scim_tokens_plan.actions"):
         selected = re.search(r"selectattr\('store', 'eq', '(\w+)'\)", expression).group(1)
         items = [action for action in plan["actions"] if action["store"] == selected]
@@ -127,9 +127,9 @@ def migrated_fields(expression):
               "status": "pending", "idp_token_id": 7, "idp_target": "entra:t/sp", "idp_job_id": "job",
               "source": "file"}
     if ".held" in expression:
-        return store_migration.migration_plan([record], [dict(record, source="vault")])["held"]
-    copy = store_migration.migration_plan([record], [])["to_copy"]
-    return store_migration.migration_items(copy, [{"token_id": 7, "value": "v"}], [{"live": True, "works": True}],
+        return _store_migration.migration_plan([record], [dict(record, source="vault")])["held"]
+    copy = _store_migration.migration_plan([record], [])["to_copy"]
+    return _store_migration.migration_items(copy, [{"token_id": 7, "value": "v"}], [{"live": True, "works": True}],
                                            "acme")["items"]
 
 

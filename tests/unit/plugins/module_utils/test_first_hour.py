@@ -3,17 +3,16 @@
 """What a new user reads in the first hour (issue 22): every-run rotation, resumed rotations, and the summary's and
 drift check's words."""
 
-from ansible_collections.resolver.scim.plugins.module_utils.org_plan import (
+from ansible_collections.resolver.scim.plugins.module_utils._plan import plan_org
+from ansible_collections.resolver.scim.plugins.module_utils._reports import (
     drift_failure,
     drift_lines,
     drift_report,
-    outcome,
-    plan_org,
-    postcondition,
-    store_view,
     summary_lines,
-    validate_entries,
 )
+from ansible_collections.resolver.scim.plugins.module_utils._run_outcome import outcome, postcondition
+from ansible_collections.resolver.scim.plugins.module_utils._store_records import store_view
+from ansible_collections.resolver.scim.plugins.module_utils._token_entries import validate_entries
 
 from test_org_outcome import NOW, OKTA, issued, plan, result, token
 

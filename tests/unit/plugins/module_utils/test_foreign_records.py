@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A secrets-manager store refuses to write over another org's record (issue 21.4), as the file store does."""
 
-from ansible_collections.resolver.scim.plugins.module_utils.org_plan import foreign_records, store_key
+from ansible_collections.resolver.scim.plugins.module_utils._store_records import foreign_records, store_key
 
 SOURCE = "vault kv2 secret/resolver-scim/prod/okta"
 

@@ -7,7 +7,7 @@ import pytest
 
 from ansible_collections.resolver.scim.plugins.module_utils.entra import check_connection, check_job_id, check_object_id
 from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError
-from ansible_collections.resolver.scim.plugins.module_utils.org_plan import validate_entries
+from ansible_collections.resolver.scim.plugins.module_utils._token_entries import validate_entries
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import normalize_domains
 
 # Shaped like an Entra client secret and a Resolver token: what gets pasted into the wrong field.

@@ -7,20 +7,16 @@ import json
 
 import yaml
 
-from ansible_collections.resolver.scim.plugins.module_utils.org_plan import (
-    DRIFT_CATEGORIES,
+from ansible_collections.resolver.scim.plugins.module_utils._plan import DRIFT_CATEGORIES, plan_org
+from ansible_collections.resolver.scim.plugins.module_utils._reports import (
     drift_lines,
     drift_report,
-    outcome,
-    plan_org,
-    postcondition,
     shared_orgs,
-    store_items,
-    store_key,
-    store_view,
     summary_lines,
-    validate_entries,
 )
+from ansible_collections.resolver.scim.plugins.module_utils._run_outcome import outcome, postcondition, store_items
+from ansible_collections.resolver.scim.plugins.module_utils._store_records import store_key, store_view
+from ansible_collections.resolver.scim.plugins.module_utils._token_entries import validate_entries
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import (
     DEFAULT_ROTATE_BEFORE_DAYS,
     TOKEN_ENTRY_OPTIONS,

@@ -8,7 +8,9 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from ansible_collections.resolver.scim.plugins.module_utils.org_plan import plan_org, store_key, validate_entries
+from ansible_collections.resolver.scim.plugins.module_utils._plan import plan_org
+from ansible_collections.resolver.scim.plugins.module_utils._store_records import store_key
+from ansible_collections.resolver.scim.plugins.module_utils._token_entries import validate_entries
 from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import ScimToken, decide, iso
 

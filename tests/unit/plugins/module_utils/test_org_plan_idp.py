@@ -6,14 +6,11 @@ holds kept until something replaced it there, and one Entra ID app per entry and
 import pytest
 
 from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError
-from ansible_collections.resolver.scim.plugins.module_utils.org_plan import (
-    outcome,
-    plan_org,
-    shared_orgs,
-    store_view,
-    summary_lines,
-    validate_entries,
-)
+from ansible_collections.resolver.scim.plugins.module_utils._plan import plan_org
+from ansible_collections.resolver.scim.plugins.module_utils._reports import shared_orgs, summary_lines
+from ansible_collections.resolver.scim.plugins.module_utils._run_outcome import outcome
+from ansible_collections.resolver.scim.plugins.module_utils._store_records import store_view
+from ansible_collections.resolver.scim.plugins.module_utils._token_entries import validate_entries
 
 from test_org_outcome import NOW, issued, token
 

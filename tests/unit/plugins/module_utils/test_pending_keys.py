@@ -8,8 +8,13 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.resolver.scim.plugins.module_utils.org_plan import (
-    legacy_pending_key, pending_key, pending_records_of, store_key, store_view)
+from ansible_collections.resolver.scim.plugins.module_utils._store_records import (
+    legacy_pending_key,
+    pending_key,
+    pending_records_of,
+    store_key,
+    store_view,
+)
 from ansible_collections.resolver.scim.plugins.plugin_utils.file_store import read_records
 
 

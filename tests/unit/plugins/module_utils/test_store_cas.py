@@ -5,16 +5,14 @@ writes only where the record still holds it, and a run that lost the race revoke
 
 import datetime
 
-from ansible_collections.resolver.scim.plugins.module_utils.org_plan import (
+from ansible_collections.resolver.scim.plugins.module_utils._plan import plan_org
+from ansible_collections.resolver.scim.plugins.module_utils._run_outcome import handover_items, outcome, store_items
+from ansible_collections.resolver.scim.plugins.module_utils._store_records import (
     changed_records,
-    handover_items,
-    outcome,
     pending_key,
-    plan_org,
-    store_items,
     store_view,
-    validate_entries,
 )
+from ansible_collections.resolver.scim.plugins.module_utils._token_entries import validate_entries
 from ansible_collections.resolver.scim.plugins.module_utils.tokens import ScimToken
 
 NOW = datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.timezone.utc)

@@ -1,8 +1,8 @@
 # Copyright: (c) 2026, resolver.scim contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What a store migration copies, leaves and refuses (module_utils/store_migration.py)."""
+"""What a store migration copies, leaves and refuses (module_utils/_store_migration.py)."""
 
-from ansible_collections.resolver.scim.plugins.module_utils.store_migration import migration_items, migration_plan
+from ansible_collections.resolver.scim.plugins.module_utils._store_migration import migration_items, migration_plan
 
 
 def record(name, token_id, **extra):

@@ -130,7 +130,7 @@ def test_plan_run_fails_a_refused_plan_and_keeps_the_plan_in_the_failure():
     declared = [{"name": "okta", "email_domains": ["acme.com"]}]
     api = FakeApi([token(1, 600)])
     module = FakeModule(scim_token_plan, check_mode=True, tokens=declared, store_records=[], store_org_known=False,
-                        store_location="file store /srv/scim/acme", label="resolver_scim_tokens")
+                        store_location="file store /srv/scim/acme", option_prefix="resolver_scim_")
     with pytest.raises(TokenRunFailed) as failed:
         scim_token_plan.run(module, api)
     assert failed.value.message.startswith("The token store (file store /srv/scim/acme) has never been used")

@@ -7,7 +7,7 @@ import re
 
 import yaml
 
-from ansible_collections.resolver.scim.plugins.module_utils.org_plan import (
+from ansible_collections.resolver.scim.plugins.module_utils._plan import (
     DRIFT_CATEGORIES,
     DRIFT_OF_ACTION,
     IDP_CANNOT_PROVISION,

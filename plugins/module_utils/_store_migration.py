@@ -7,7 +7,7 @@ Pure decisions on what two stores' read verbs returned (metadata, never a value)
 each record's token; the role's store verbs do the reading and writing.
 """
 
-from ansible_collections.resolver.scim.plugins.module_utils.org_plan import pending_key, store_key
+from ansible_collections.resolver.scim.plugins.module_utils._store_records import pending_key, store_key
 
 IDP_PREFIX = "idp_"
 
