@@ -14,7 +14,7 @@ from ansible_collections.resolver.scim.plugins.module_utils._run_outcome import 
 from ansible_collections.resolver.scim.plugins.module_utils._store_records import store_view
 from ansible_collections.resolver.scim.plugins.module_utils._token_entries import validate_entries
 
-from test_org_outcome import NOW, OKTA, issued, plan, result, token
+from test_run_outcome import NOW, OKTA, issued, plan, result, token
 
 ROTATED = dict(OKTA, state="rotated")
 ENTRA = {"name": "entra", "email_domains": ["acme.com"], "entra": {"service_principal_id": "sp-1"}}

@@ -10,7 +10,7 @@ from ansible_collections.resolver.scim.plugins.module_utils._plan import plan_or
 from ansible_collections.resolver.scim.plugins.module_utils._store_records import store_view
 from ansible_collections.resolver.scim.plugins.module_utils._token_entries import validate_entries
 
-from test_org_outcome import NOW, token
+from test_run_outcome import NOW, token
 
 TASKS, CHECK = "/plays/okta-handover.yml", "/plays/okta-check.yml"
 RETURNED, MOVED = "okta:acme.okta.com/app/0oa1", "okta:acme.okta.com/app/0oa2"

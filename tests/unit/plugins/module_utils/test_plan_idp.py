@@ -12,7 +12,7 @@ from ansible_collections.resolver.scim.plugins.module_utils._run_outcome import 
 from ansible_collections.resolver.scim.plugins.module_utils._store_records import store_view
 from ansible_collections.resolver.scim.plugins.module_utils._token_entries import validate_entries
 
-from test_org_outcome import NOW, issued, token
+from test_run_outcome import NOW, issued, token
 
 APP, OTHER_APP, TENANT = "6c2d1e0f-3a4b-4c5d-8e9f-0a1b2c3d4e5f", "7d3e2f1a-3a4b-4c5d-8e9f-0a1b2c3d4e5f", "t1"
 TARGET = "entra:%s/%s" % (TENANT, APP)
