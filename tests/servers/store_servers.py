@@ -300,12 +300,13 @@ class StoreRuns:
 
 
 def store_connections():
-    """The stores' connection options (scim_tokens_hashi_vault_connection, ...), as the role's vars/main.yml defines
-    them once for every verb."""
-    with open(os.path.join(ROLE_DIR, "vars", "main.yml"), encoding="utf-8") as handle:
-        role_vars = yaml.safe_load(handle)
-    return {name: value for name, value in role_vars.items()
-            if name.startswith(("scim_tokens_hashi_vault_", "scim_tokens_aws_"))}
+    """The stores' variables (scim_tokens_hashi_vault_connection, their paths, ...), as each store's variables file
+    vars/store/<kind>.yml defines them once for every verb."""
+    variables = {}
+    for kind in ("hashi_vault", "aws_secretsmanager"):
+        with open(os.path.join(ROLE_DIR, "vars", "store", kind + ".yml"), encoding="utf-8") as handle:
+            variables.update(yaml.safe_load(handle))
+    return variables
 
 
 def store_play(settings, tasks, org="acme", org_id=1):

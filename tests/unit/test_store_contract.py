@@ -1,7 +1,9 @@
 # Copyright: (c) 2026, resolver.scim contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The store interface (docs/stores.md) as the role really uses it: every store's verbs read only the item fields
-the role sends them, every verb the role includes exists, and every fact the role reads back is set.
+"""The store interface as the role really uses it. The contract is the verb table in docs/stores.md ("The store
+interface"), read here: every built-in store and docs/examples/custom-store has the required verbs, its verbs read
+only the item fields the role sends them, and each verb sets the facts it must set. The table's item fields are
+what the role sends.
 
 What the role sends is read from its task files: each `include_tasks` of "{{ scim_tokens_store_tasks }}/<verb>.yml"
 with the variables it passes, a literal list of items taken as written and an expression evaluated by the code
@@ -24,10 +26,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 ROLE = os.path.join(REPO, "roles", "scim_tokens")
 STORES = sorted(path for path in glob.glob(os.path.join(ROLE, "tasks", "store", "*")) if os.path.isdir(path)) + [
     os.path.join(REPO, "docs", "examples", "custom-store")]
-# The list inputs a verb loops over; the other inputs are strings.
-ITEM_INPUTS = ("scim_tokens_store_items", "scim_tokens_store_names")
-# The facts the role reads back from a verb, each checked below to be read by the role.
-FACTS = {"read": "scim_tokens_store_records", "value": "scim_tokens_stored_value", "lock": "scim_tokens_store_lock"}
+DOC = os.path.join(REPO, "docs", "stores.md")
 INCLUDE = re.compile(r"\{\{\s*scim_tokens_store_tasks\s*\}\}/(\w+)\.yml")
 NOW = datetime.datetime(2026, 11, 28, tzinfo=datetime.timezone.utc)
 
@@ -133,11 +132,41 @@ def migrated_fields(expression):
                                            "acme")["items"]
 
 
+def backticked(text):
+    return re.findall(r"`([^`]+)`", text)
+
+
+def contract():
+    """{verb: row} of the verb table in docs/stores.md: required (its Required cell), receives (the variables),
+    fields and fields_sometimes (of each item, the second after "when recorded:"), must_set (the facts before
+    "may set")."""
+    with open(DOC, encoding="utf-8") as handle:
+        text = handle.read()
+    section = text.split("## The store interface", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 6 or not re.match(r"`\w+\.yml`$", cells[0]):
+            continue
+        always, _sep, sometimes = cells[4].partition("when recorded:")
+        rows[cells[0].strip("`")[:-len(".yml")]] = {
+            "required": cells[1], "receives": [name for name in backticked(cells[3]) if name.startswith("scim_tokens_")],
+            "fields": set(backticked(always)), "fields_sometimes": set(backticked(sometimes)),
+            "must_set": backticked(cells[5].split("may set")[0])}
+    assert rows, "docs/stores.md has no verb table under \"The store interface\""
+    return rows
+
+
+def item_inputs():
+    """{list input a verb loops over: verb}: the variable a row receives whose items have fields."""
+    return {row["receives"][0]: verb for verb, row in contract().items() if row["fields"]}
+
+
 def sent_fields():
     """{(verb, input): (fields every call sends, fields some call sends)}."""
     per_call = {}
     for verb, variables in role_calls():
-        for name in ITEM_INPUTS:
+        for name in item_inputs():
             if name not in variables:
                 continue
             value = variables[name]
@@ -194,9 +223,10 @@ def test_the_role_sends_items_to_write_and_remove():
 @pytest.mark.parametrize("store", STORES, ids=store_id)
 def test_verbs_read_only_the_fields_the_role_sends(store):
     problems = []
-    for (verb, name), (always, sometimes) in sorted(sent_fields().items()):
+    for (verb, name), (always, _sometimes) in sorted(sent_fields().items()):
         if not os.path.isfile(os.path.join(store, verb + ".yml")):
             continue
+        sometimes = contract()[verb]["fields_sometimes"]
         for task in verb_tasks(store, verb):
             for field in sorted(fields_read(task, name)):
                 if field in always or (field in sometimes and guarded(task, field)):
@@ -204,65 +234,85 @@ def test_verbs_read_only_the_fields_the_role_sends(store):
                 problems.append("%s.yml task %r reads %s.%s, which the role %s" % (
                     verb, task.get("name"), name, field,
                     "sends only sometimes (read it with `is defined`)" if field in sometimes
-                    else "never sends (it sends %s)" % ", ".join(sorted(always))))
+                    else "does not always send (it sends %s)" % ", ".join(sorted(always))))
     assert problems == []
 
 
-def read_by_lookup():
-    """The built-in stores the role reads by lookup instead of a read.yml (vars/main.yml)."""
-    variables = load(os.path.join(ROLE, "vars", "main.yml"))
-    text = variables["scim_tokens_store_on_disk"] + variables["scim_tokens_store_read_by_lookup"]
-    names = set(re.findall(r"scim_tokens_store == '(\w+)'", text))
-    for listed in re.findall(r"scim_tokens_store in \[([^\]]*)\]", text):
-        names |= set(re.findall(r"'(\w+)'", listed))
-    assert names, "vars/main.yml no longer says which stores are read by lookup"
-    return names
+def store_kind(store):
+    """The store's kind: a built-in store's directory name, and custom for the example of a store of your own."""
+    return "custom" if store.startswith(os.path.join(REPO, "docs")) else os.path.basename(store)
+
+
+def read_by_lookup(kind):
+    """Whether the store's variables (vars/store/<kind>.yml) say its records come without a read.yml."""
+    variables = load(os.path.join(ROLE, "vars", "store", kind + ".yml"))
+    return variables["scim_tokens_%s_store_read_by_lookup" % kind] is True
+
+
+def test_the_table_has_every_verb_the_role_includes():
+    assert {verb for verb, _vars in role_calls()} == set(contract())
 
 
 @pytest.mark.parametrize("store", STORES, ids=store_id)
-def test_the_verbs_the_role_includes_exist(store):
-    included = {verb for verb, _vars in role_calls()}
-    optional = {"check", "lock", "unlock"}
-    if os.path.basename(store) in read_by_lookup():
-        optional.add("read")
-    assert included - optional, included
-    missing = sorted(verb for verb in included - optional if not os.path.isfile(os.path.join(store, verb + ".yml")))
+def test_the_required_verbs_exist(store):
+    required = {verb for verb, row in contract().items() if row["required"].startswith("required")}
+    assert {"read", "write", "remove"} <= required, required
+    if read_by_lookup(store_kind(store)):
+        required.discard("read")
+    missing = sorted(verb for verb in required if not os.path.isfile(os.path.join(store, verb + ".yml")))
     assert missing == []
     # The store's lock is taken only with a way to release it.
     assert os.path.isfile(os.path.join(store, "lock.yml")) == os.path.isfile(os.path.join(store, "unlock.yml"))
 
 
+def facts_set(store, verb):
+    """The facts a verb's tasks set, or None when it only fails (a store that cannot do it says so: the none store
+    keeps no value to hand over)."""
+    tasks = verb_tasks(store, verb)
+    if all("ansible.builtin.fail" in task for task in tasks):
+        return None
+    return {fact for task in tasks for fact in task.get("ansible.builtin.set_fact") or task.get("set_fact") or {}}
+
+
 @pytest.mark.parametrize("store", STORES, ids=store_id)
-def test_every_fact_the_role_reads_back_is_set(store):
+def test_every_verb_sets_the_facts_it_must_set(store):
     role_text = "".join(open(path, encoding="utf-8").read()  # pylint: disable=consider-using-with
-                        for path in glob.glob(os.path.join(ROLE, "tasks", "*.yml")) + [os.path.join(ROLE, "vars", "main.yml")])
+                        for path in glob.glob(os.path.join(ROLE, "tasks", "*.yml")) + [os.path.join(ROLE, "vars", "main.yml")]
+                        + glob.glob(os.path.join(ROLE, "vars", "store", "*.yml")))
     missing = []
-    for verb, fact in sorted(FACTS.items()):
-        assert fact in role_text, "the role no longer reads %s: update FACTS" % fact
-        if not os.path.isfile(os.path.join(store, verb + ".yml")):
-            continue
-        tasks = verb_tasks(store, verb)
-        facts = set()
-        for task in tasks:
-            facts |= set(task.get("ansible.builtin.set_fact") or task.get("set_fact") or {})
-        # A verb that only fails says the store cannot do it (the none store keeps no value to hand over).
-        refuses = all("ansible.builtin.fail" in task for task in tasks)
-        if fact not in facts and not refuses:
-            missing.append("%s.yml sets no %s" % (verb, fact))
+    for verb, row in sorted(contract().items()):
+        for fact in row["must_set"]:
+            assert fact in role_text, "the role never reads %s, which docs/stores.md says %s.yml must set" % (fact, verb)
+            if not os.path.isfile(os.path.join(store, verb + ".yml")):
+                continue
+            facts = facts_set(store, verb)
+            if facts is not None and fact not in facts:
+                missing.append("%s.yml sets no %s" % (verb, fact))
     assert missing == []
 
 
-def documented_fields(verb):
-    """The `{...}` field list of a verb's Input column in docs/stores.md's interface table."""
-    with open(os.path.join(REPO, "docs", "stores.md"), encoding="utf-8") as handle:
-        for line in handle:
-            if line.startswith("| `%s.yml`" % verb):
-                fields = re.search(r"\{([^}]*)\}", line.split("|")[3])
-                return {field.strip() for field in fields.group(1).split(",")}
-    raise AssertionError("docs/stores.md has no row for %s.yml" % verb)
+def test_the_table_lists_the_fields_the_role_sends():
+    sent = sent_fields()
+    for name, verb in item_inputs().items():
+        always, sometimes = sent[(verb, name)]
+        row = contract()[verb]
+        # Every call sends the fields of the table; some calls send more (a remove of plan actions), of which a
+        # verb may read only those the table names, with `is defined`.
+        assert row["fields"] == always, verb
+        assert row["fields_sometimes"] <= sometimes - always, verb
 
 
-@pytest.mark.parametrize("verb, name", [("write", "scim_tokens_store_items"), ("remove", "scim_tokens_store_names")])
-def test_the_docs_list_the_fields_every_call_sends(verb, name):
-    always = sent_fields()[(verb, name)][0]
-    assert documented_fields(verb) == always
+def facts_the_role_sets():
+    """Every fact a task of the role sets, the store verbs' included."""
+    paths = glob.glob(os.path.join(ROLE, "tasks", "*.yml")) + glob.glob(os.path.join(ROLE, "tasks", "store", "*", "*.yml"))
+    return {fact for path in paths for task, _variables in tasks_in(load(path))
+            for fact in task.get("ansible.builtin.set_fact") or {}}
+
+
+def test_every_include_of_a_verb_passes_what_the_table_says_it_receives():
+    """Each variable a verb receives comes with the include, or is the role's own (a role variable or a fact)."""
+    role_own = (set(load(os.path.join(ROLE, "vars", "main.yml"))) | set(load(os.path.join(ROLE, "defaults", "main.yml")))
+                | facts_the_role_sets())
+    missing = sorted({(verb, name) for verb, variables in role_calls() for name in contract()[verb]["receives"]
+                      if name not in variables and name not in role_own})
+    assert missing == []
