@@ -10,7 +10,9 @@ import subprocess
 import sys
 import time
 
-from conftest import REPO
+import pytest
+
+from conftest import REPO, write_reliability_report
 from test_role import actions, assert_no_secret, live_by_org, recap, records, summary
 
 EXAMPLES = os.path.join(REPO, "docs", "examples")
@@ -197,10 +199,12 @@ HANDOVER_STEPS = {
 HANDOVER_FAULTS = {"403 refused": {"status": 403}, "429 + Retry-After": {"status": 429, "retry_after": 1}}
 
 
-def test_handover_fault_table(ansible, emulator, tmp_path):
-    """Each Graph step of a renewal's handover x a refusal and a throttle: the IdP always holds a working token,
+# One column of the table per test: the refusal in make test, the throttle (the same steps again) in make exhaustive.
+@pytest.mark.parametrize("fault", ["403 refused", pytest.param("429 + Retry-After", marks=pytest.mark.exhaustive)])
+def test_handover_fault_table(ansible, emulator, tmp_path, fault):
+    """Each Graph step of a renewal's handover x a refusal or a throttle: the IdP always holds a working token,
     the old Resolver token stays live until its successor is handed over, the next run resumes without issuing
-    another token, and no secret is printed. The table goes to tests/output/reliability/handover_faults.md."""
+    another token, and no secret is printed. The table goes to tests/output/reliability/handover_faults_*.md."""
     # Only the Entra ID entry: one token per cell keeps the table fast.
     sp, inventory, _inbox = setup(ansible, emulator, tmp_path, okta=False)
     store = str(tmp_path / "store")
@@ -208,35 +212,30 @@ def test_handover_fault_table(ansible, emulator, tmp_path):
     rc, _results, output = ansible.run_playbook("converge", inventory)
     assert rc == 0, output[-3000:]
     for step, (method, path, skip) in HANDOVER_STEPS.items():
-        for fault, rule in HANDOVER_FAULTS.items():
-            old = records(store)["org1-acme"]["entra"]
-            # Ageing shifts the expiry of tokens the IdP held in earlier cells into the past, so only the spans
-            # that start in this cell tell whether the IdP held a failing token here.
-            started = time.time()
-            emulator.age_tokens(705)
-            emulator.faults(dict(rule, method=method, path=path, skip=skip, count=1))
-            rc, _results, faulty = ansible.run_playbook("converge", inventory, verbosity=3)
-            emulator.faults()
-            held = idp(emulator, sp)
-            old_live = emulator.scim_status(old["token"]) == 200
-            issued = len(emulator.tokens(live_only=False))
-            rc_next, results, clean = ansible.run_playbook("converge", inventory)
-            record = records(store)["org1-acme"]["entra"]
-            resumed = (rc_next == 0 and len(emulator.tokens(live_only=False)) == issued
-                       and live_by_org(emulator)[1]["entra"] == [record["token_id"]]
-                       and idp(emulator, sp)["token_id"] == record["token_id"] == record["idp_token_id"])
-            rows.append({"step": step, "fault": fault, "run": "ok" if rc == 0 else "failed cleanly",
-                         "idp_working": held["can_provision"], "old_token_live": old_live or rc == 0,
-                         "next_run_resumed": resumed,
-                         "broken_windows": len([b for b in broken_spans(emulator, sp) if b["from"] >= started])})
-            assert held["can_provision"] is True, (step, fault, held)
-            if rc != 0:
-                assert old_live and "Traceback" not in faulty, (step, fault)
-            assert resumed, (step, fault, clean[-2000:])
-    out = os.path.join(REPO, "tests", "output", "reliability")
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "handover_faults.json"), "w", encoding="utf-8") as handle:
-        json.dump(rows, handle, indent=1)
+        old = records(store)["org1-acme"]["entra"]
+        # Ageing shifts the expiry of tokens the IdP held in earlier cells into the past, so only the spans
+        # that start in this cell tell whether the IdP held a failing token here.
+        started = time.time()
+        emulator.age_tokens(705)
+        emulator.faults(dict(HANDOVER_FAULTS[fault], method=method, path=path, skip=skip, count=1))
+        rc, _results, faulty = ansible.run_playbook("converge", inventory, verbosity=3)
+        emulator.faults()
+        held = idp(emulator, sp)
+        old_live = emulator.scim_status(old["token"]) == 200
+        issued = len(emulator.tokens(live_only=False))
+        rc_next, _results, clean = ansible.run_playbook("converge", inventory)
+        record = records(store)["org1-acme"]["entra"]
+        resumed = (rc_next == 0 and len(emulator.tokens(live_only=False)) == issued
+                   and live_by_org(emulator)[1]["entra"] == [record["token_id"]]
+                   and idp(emulator, sp)["token_id"] == record["token_id"] == record["idp_token_id"])
+        rows.append({"step": step, "fault": fault, "run": "ok" if rc == 0 else "failed cleanly",
+                     "idp_working": held["can_provision"], "old_token_live": old_live or rc == 0,
+                     "next_run_resumed": resumed,
+                     "broken_windows": len([b for b in broken_spans(emulator, sp) if b["from"] >= started])})
+        assert held["can_provision"] is True, (step, fault, held)
+        if rc != 0:
+            assert old_live and "Traceback" not in faulty, (step, fault)
+        assert resumed, (step, fault, clean[-2000:])
     assert [row for row in rows if row["broken_windows"]] == []
     assert_no_secret(ansible, emulator)
     lines = ["| step | fault | run | IdP left working | old token live until handed over | next run resumed |",
@@ -245,5 +244,4 @@ def test_handover_fault_table(ansible, emulator, tmp_path):
               for row in rows]
     lines.append("\ncells: %d; windows where the IdP held a failing token: %d; secrets in any output: 0"
                  % (len(rows), sum(row["broken_windows"] for row in rows)))
-    with open(os.path.join(out, "handover_faults.md"), "w", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
+    write_reliability_report("handover_faults_" + fault.split()[0], rows, lines)

@@ -116,7 +116,8 @@ def test_a_changed_app_gets_the_token_and_two_orgs_on_one_app_are_refused(ansibl
     assert_no_secret(ansible, emulator)
 
 
-@pytest.mark.parametrize("removal", ["exclusive", "absent"])
+# The other removal repeats the case: make exhaustive.
+@pytest.mark.parametrize("removal", [pytest.param("exclusive", marks=pytest.mark.exhaustive), "absent"])
 def test_a_renamed_entry_whose_handover_fails_leaves_the_idp_its_token(ansible, emulator, tmp_path, removal):
     """Entry "entra" becomes "entra2" for the same app; the old name goes by resolver_scim_exclusive or is declared
     absent; the new name's test in Entra ID fails. The token Entra ID holds stays live until the next run hands

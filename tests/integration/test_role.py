@@ -9,6 +9,7 @@ import re
 import stat
 import time
 
+import pytest
 import yaml
 
 ORGS = {"org1-acme": 1, "org2-globex": 2, "org3-initech": 3}
@@ -311,6 +312,8 @@ def test_a_held_lock_fails_the_run_with_its_holder(ansible, emulator, tmp_path):
     assert emulator.mutating() == [] and lock.is_dir()
 
 
+# A stress of the lock order; test_concurrent_converges_of_the_same_orgs_take_turns stays in make test.
+@pytest.mark.exhaustive
 def test_overlapping_multi_org_converges_never_deadlock(ansible, emulator, tmp_path):
     """Two converges of the same three orgs, listed in opposite orders, started together again and again: locks
     are taken in one global order, so neither run holds one org while waiting for the other's (issue 17.6)."""

@@ -116,6 +116,8 @@ def issued_tokens(run):
                and r["status"] == "ok" for r in results)
 
 
+# The case over two orgs (below) covers it in make test.
+@pytest.mark.exhaustive
 def test_two_execution_nodes_take_turns_through_the_lock_in_vault(ansible, emulator, openbao, store_collections,
                                                                   tmp_path):
     """Issue 13.7: no shared lock directory, so only the lock in Vault keeps the two runs from both renewing."""

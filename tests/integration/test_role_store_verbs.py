@@ -51,7 +51,8 @@ class AwsRecords(AwsSecretsManager):
             return None
 
 
-@pytest.fixture(params=["hashi_vault", "aws_secretsmanager"])
+# Each case once in make test (OpenBao), again with moto in make exhaustive.
+@pytest.fixture(params=["hashi_vault", pytest.param("aws_secretsmanager", marks=pytest.mark.exhaustive)])
 def store(request, store_collections):
     if request.param == "hashi_vault":
         return VaultRecords(store_collections, request.getfixturevalue("openbao"))

@@ -380,6 +380,9 @@ def assert_first_converge_killed_after_an_issue_heals(ansible, emulator, invento
 KILLED_RUN_LEASE = {"resolver_scim_hashi_vault_lock_lease": 5}
 
 
+# Each kill case once per store in make test; its repeat with the other store in make exhaustive.
+@pytest.mark.parametrize("store", ["hashi_vault", pytest.param("aws_secretsmanager", marks=pytest.mark.exhaustive)],
+                         indirect=True)
 def test_a_first_converge_killed_after_its_first_issue_heals(ansible, emulator, store, tmp_path):
     assert_first_converge_killed_after_an_issue_heals(ansible, emulator, store.inventory(ansible, **KILLED_RUN_LEASE),
                                                       store.env,
@@ -395,6 +398,8 @@ def test_a_first_converge_killed_after_its_first_issue_heals_with_the_file_store
     assert stat.S_IMODE(os.stat(store / ORG).st_mode) == 0o700
 
 
+@pytest.mark.parametrize("store", [pytest.param("hashi_vault", marks=pytest.mark.exhaustive), "aws_secretsmanager"],
+                         indirect=True)
 def test_a_run_killed_between_issue_and_store_heals(ansible, emulator, store, tmp_path):
     """SIGKILL the converge once Resolver has issued the renewal but before the store holds it: the store still
     holds the old, working token; the next run replaces the unstored token with a fresh one, stores it and revokes
