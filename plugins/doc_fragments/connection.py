@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, resolver.scim contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Connection options shared by every resolver.scim module (plugins/module_utils/module.py holds the spec)."""
+"""Connection options shared by every resolver.scim module (plugins/module_utils/_module.py holds the spec)."""
 
 
 class ModuleDocFragment:  # pylint: disable=too-few-public-methods

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, resolver.scim contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Connection options of the Microsoft Entra ID modules (plugins/module_utils/entra.py holds the spec)."""
+"""Connection options of the Microsoft Entra ID modules (plugins/module_utils/_entra.py holds the spec)."""
 
 
 class ModuleDocFragment:  # pylint: disable=too-few-public-methods

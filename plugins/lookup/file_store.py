@@ -69,7 +69,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
-from ansible_collections.resolver.scim.plugins.module_utils.errors import PATH_LIKE, StoreError, quoted
+from ansible_collections.resolver.scim.plugins.module_utils._errors import PATH_LIKE, StoreError, quoted
 from ansible_collections.resolver.scim.plugins.plugin_utils.file_store import (
     missing_directories,
     org_known,

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, resolver.scim contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The environment fallback of every module's options (Resolver's in module.py, Entra ID's in entra.py)."""
+"""The environment fallback of every module's options (Resolver's in _module.py, Entra ID's in _entra.py)."""
 
 import os
 

@@ -11,7 +11,7 @@ was never used for the org cannot make the plan replace live tokens (``store_gua
 
 from ansible_collections.resolver.scim.plugins.module_utils._store_records import store_key
 from ansible_collections.resolver.scim.plugins.module_utils._token_entries import target_key
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import current_token, decide, iso, named
+from ansible_collections.resolver.scim.plugins.module_utils._tokens import current_token, decide, iso, named
 
 HANDOVER_DRIFT = "handover_pending"
 # A handover of the live token to an identity provider that holds something else, or to a target that changed.

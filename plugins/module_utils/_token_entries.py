@@ -4,8 +4,8 @@
 """The token entries a plan declares (the role's resolver_scim_tokens): their options, checked and normalised
 before any request, and where each hands its value over."""
 
-from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError, kind_of
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import (
+from ansible_collections.resolver.scim.plugins.module_utils._errors import InputError, kind_of
+from ansible_collections.resolver.scim.plugins.module_utils._tokens import (
     DEFAULT_ROTATE_BEFORE_DAYS,
     TOKEN_ENTRY_OPTIONS,
     check_days,

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, resolver.scim contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The HTTP transport both clients (Resolver in client.py, Microsoft Graph in entra.py) send through; each of them
+"""The HTTP transport both clients (Resolver in _client.py, Microsoft Graph in _entra.py) send through; each of them
 keeps only its own error mapping, the way amazon.aws builds AWSRetry on CloudRetry.
 
 - No redirect is followed: requests would carry the body (a password, a client secret, a SCIM token) and any
@@ -26,7 +26,7 @@ import traceback
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
-from ansible_collections.resolver.scim.plugins.module_utils.errors import (
+from ansible_collections.resolver.scim.plugins.module_utils._errors import (
     DeadlineExceeded,
     RedirectRefused,
     ResponseTooLarge,

@@ -236,7 +236,7 @@ validation_error:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.resolver.scim.plugins.module_utils.entra import (
+from ansible_collections.resolver.scim.plugins.module_utils._entra import (
     ENTRA_ARGUMENT_SPEC,
     STARTABLE_STATUSES,
     build_client,
@@ -245,10 +245,10 @@ from ansible_collections.resolver.scim.plugins.module_utils.entra import (
     check_object_id,
     find_scim_job,
 )
-from ansible_collections.resolver.scim.plugins.module_utils.entra_signin import HAS_MSAL
-from ansible_collections.resolver.scim.plugins.module_utils.errors import CredentialsRejected, EntraError, InputError
-from ansible_collections.resolver.scim.plugins.module_utils.module import run_module
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import fingerprint
+from ansible_collections.resolver.scim.plugins.module_utils._entra_signin import HAS_MSAL
+from ansible_collections.resolver.scim.plugins.module_utils._errors import CredentialsRejected, EntraError, InputError
+from ansible_collections.resolver.scim.plugins.module_utils._module import run_module
+from ansible_collections.resolver.scim.plugins.module_utils._tokens import fingerprint
 
 # The in-process harness (plugins/plugin_utils/in_process.py) and main() build the module from these.
 CONNECTION_SPEC = ENTRA_ARGUMENT_SPEC

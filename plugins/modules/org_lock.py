@@ -172,9 +172,9 @@ import socket
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.resolver.scim.plugins.module_utils import org_lock
-from ansible_collections.resolver.scim.plugins.module_utils.errors import LockError, LockTimeout
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import iso
+from ansible_collections.resolver.scim.plugins.module_utils import _org_lock as org_lock
+from ansible_collections.resolver.scim.plugins.module_utils._errors import LockError, LockTimeout
+from ansible_collections.resolver.scim.plugins.module_utils._tokens import iso
 
 ARGUMENT_SPEC = dict(
     path=dict(type="path", required=True),

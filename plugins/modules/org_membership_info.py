@@ -99,7 +99,7 @@ membership:
   sample: {"id": 3456, "orgId": 12, "userId": 4711, "isAdmin": true, "active": true}
 """
 
-from ansible_collections.resolver.scim.plugins.module_utils.module import resolver_module, run_module
+from ansible_collections.resolver.scim.plugins.module_utils._module import resolver_module, run_module
 
 ARGUMENT_SPEC = dict(user_id=dict(type="int"))
 MODULE_RULES = dict(supports_check_mode=True)

@@ -230,11 +230,11 @@ diff:
 
 import copy
 
-from ansible_collections.resolver.scim.plugins.module_utils.client import check_url
-from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError, TokenRunFailed
-from ansible_collections.resolver.scim.plugins.module_utils.module import resolver_module, run_module
-from ansible_collections.resolver.scim.plugins.module_utils.token_service import default_scim_url, execute_token_plan
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import (
+from ansible_collections.resolver.scim.plugins.module_utils._client import check_url
+from ansible_collections.resolver.scim.plugins.module_utils._errors import InputError, TokenRunFailed
+from ansible_collections.resolver.scim.plugins.module_utils._module import resolver_module, run_module
+from ansible_collections.resolver.scim.plugins.module_utils._token_service import default_scim_url, execute_token_plan
+from ansible_collections.resolver.scim.plugins.module_utils._tokens import (
     RECREATE_CHOICES,
     TOKEN_ENTRY_OPTIONS,
     check_days,

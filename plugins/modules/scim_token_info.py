@@ -156,10 +156,10 @@ value_checks:
 
 import datetime
 
-from ansible_collections.resolver.scim.plugins.module_utils.client import check_url
-from ansible_collections.resolver.scim.plugins.module_utils.module import resolver_module, run_module
-from ansible_collections.resolver.scim.plugins.module_utils.token_service import default_scim_url
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import (
+from ansible_collections.resolver.scim.plugins.module_utils._client import check_url
+from ansible_collections.resolver.scim.plugins.module_utils._module import resolver_module, run_module
+from ansible_collections.resolver.scim.plugins.module_utils._token_service import default_scim_url
+from ansible_collections.resolver.scim.plugins.module_utils._tokens import (
     ScimToken,
     check_days,
     utcnow,

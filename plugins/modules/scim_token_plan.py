@@ -490,17 +490,17 @@ import copy
 from ansible_collections.resolver.scim.plugins.module_utils._plan import plan_org
 from ansible_collections.resolver.scim.plugins.module_utils._store_records import store_view
 from ansible_collections.resolver.scim.plugins.module_utils._token_entries import PLAN_ENTRY_OPTIONS, validate_entries
-from ansible_collections.resolver.scim.plugins.module_utils.api import not_administrator
-from ansible_collections.resolver.scim.plugins.module_utils.entra import (
+from ansible_collections.resolver.scim.plugins.module_utils._api import not_administrator
+from ansible_collections.resolver.scim.plugins.module_utils._entra import (
     ENTRA_ARGUMENT_SPEC,
     build_client,
     find_scim_job,
 )
-from ansible_collections.resolver.scim.plugins.module_utils.errors import CredentialsRejected, EntraError, InputError, TokenRunFailed
-from ansible_collections.resolver.scim.plugins.module_utils.module import resolver_module, run_module
-from ansible_collections.resolver.scim.plugins.module_utils.plan_diff import plan_diff
-from ansible_collections.resolver.scim.plugins.module_utils.token_service import default_scim_url
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import utcnow
+from ansible_collections.resolver.scim.plugins.module_utils._errors import CredentialsRejected, EntraError, InputError, TokenRunFailed
+from ansible_collections.resolver.scim.plugins.module_utils._module import resolver_module, run_module
+from ansible_collections.resolver.scim.plugins.module_utils._plan_diff import plan_diff
+from ansible_collections.resolver.scim.plugins.module_utils._token_service import default_scim_url
+from ansible_collections.resolver.scim.plugins.module_utils._tokens import utcnow
 
 ARGUMENT_SPEC = dict(
     tokens=dict(type="list", elements="dict", required=True, no_log=False, options=copy.deepcopy(PLAN_ENTRY_OPTIONS)),

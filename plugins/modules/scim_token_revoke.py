@@ -68,10 +68,10 @@ already_absent:
   sample: []
 """
 
-from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError
-from ansible_collections.resolver.scim.plugins.module_utils.module import resolver_module, run_module
-from ansible_collections.resolver.scim.plugins.module_utils.token_service import token_view
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import utcnow
+from ansible_collections.resolver.scim.plugins.module_utils._errors import InputError
+from ansible_collections.resolver.scim.plugins.module_utils._module import resolver_module, run_module
+from ansible_collections.resolver.scim.plugins.module_utils._token_service import token_view
+from ansible_collections.resolver.scim.plugins.module_utils._tokens import utcnow
 
 ARGUMENT_SPEC = dict(
     token_ids=dict(type="list", elements="int", required=True, no_log=False),

@@ -12,7 +12,7 @@ import json
 import os
 import stat
 
-from ansible_collections.resolver.scim.plugins.module_utils.errors import StoreError
+from ansible_collections.resolver.scim.plugins.module_utils._errors import StoreError
 from ansible_collections.resolver.scim.plugins.module_utils._store_records import legacy_pending_key, pending_key, store_key
 
 RECORD_FIELDS = ("name", "token_id", "org_id", "org", "email_domains", "expires", "status", "idp_token_id", "idp_target",

@@ -6,7 +6,7 @@
 A module run costs a Python start, an AnsiballZ unpack and the import of ``requests`` (about 0.4 s of CPU); the
 HTTP work is a few milliseconds. When the task's connection is ``local`` the module would run on the controller
 anyway, so its action plugin (plugins/action/NAME.py, a subclass of ``ModuleInProcess``) calls the module's
-``run`` through the same harness (``module_utils/module.py`` ``run_module``) with an AnsibleModule stand-in, and
+``run`` through the same harness (``module_utils/_module.py`` ``run_module``) with an AnsibleModule stand-in, and
 hands back exactly what the module would have printed. Any other task (another connection, ``become``, ``async``,
 a task environment that sets more than the module's own ``RESOLVER_*`` or ``AZURE_*`` variables, no ``requests`` in the
 controller's Python) runs the module file as before.
@@ -34,7 +34,7 @@ from ansible.utils.vars import merge_hash
 
 from ansible_collections.resolver.scim.plugins.module_utils._env import env_fallback
 from ansible_collections.resolver.scim.plugins.module_utils._transport import HAS_REQUESTS
-from ansible_collections.resolver.scim.plugins.module_utils.module import (
+from ansible_collections.resolver.scim.plugins.module_utils._module import (
     CONNECTION_ARGUMENT_SPEC,
     build_api,
     run_module,

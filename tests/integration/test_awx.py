@@ -177,7 +177,7 @@ def test_vault_credential_type_injects_what_the_hashi_vault_store_reads(tmp_path
 
 
 def test_credential_type_injects_every_connection_fallback():
-    from ansible_collections.resolver.scim.plugins.module_utils.module import CONNECTION_ARGUMENT_SPEC
+    from ansible_collections.resolver.scim.plugins.module_utils._module import CONNECTION_ARGUMENT_SPEC
 
     credential_type = load_credential_type()
     fields = {f["id"]: f for f in credential_type["inputs"]["fields"]}

@@ -42,7 +42,7 @@ def test_tarball_has_the_collection_and_no_dev_files(installed):
     tarball = installed[0]
     with tarfile.open(tarball) as archive:
         names = archive.getnames()
-    assert "meta/runtime.yml" in names and "plugins/module_utils/client.py" in names
+    assert "meta/runtime.yml" in names and "plugins/module_utils/_client.py" in names
     for module in ACTIONS:
         assert "plugins/modules/%s.py" % module in names and "plugins/action/%s.py" % module in names
     assert "plugins/plugin_utils/in_process.py" in names

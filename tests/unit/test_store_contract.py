@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from ansible_collections.resolver.scim.plugins.module_utils import _plan, _run_outcome, _store_records, _store_migration, _token_entries
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import ScimToken
+from ansible_collections.resolver.scim.plugins.module_utils._tokens import ScimToken
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ROLE = os.path.join(REPO, "roles", "scim_tokens")

@@ -7,7 +7,7 @@ import datetime
 from ansible_collections.resolver.scim.plugins.filter.scim_tokens import token_drift_report, token_summary
 from ansible_collections.resolver.scim.plugins.module_utils._plan import plan_org
 from ansible_collections.resolver.scim.plugins.module_utils._token_entries import validate_entries
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import ScimToken
+from ansible_collections.resolver.scim.plugins.module_utils._tokens import ScimToken
 
 NOW = datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.timezone.utc)
 

@@ -13,11 +13,11 @@ import requests
 import trustme
 
 from ansible_collections.resolver.scim.plugins.module_utils import _transport as transport
-from ansible_collections.resolver.scim.plugins.module_utils import client as client_mod
-from ansible_collections.resolver.scim.plugins.module_utils.api import ResolverApi
+from ansible_collections.resolver.scim.plugins.module_utils import _client as client_mod
+from ansible_collections.resolver.scim.plugins.module_utils._api import ResolverApi
 from ansible_collections.resolver.scim.plugins.module_utils._transport import RetryPolicy, parse_retry_after, redact
-from ansible_collections.resolver.scim.plugins.module_utils.client import ResolverClient
-from ansible_collections.resolver.scim.plugins.module_utils.errors import (
+from ansible_collections.resolver.scim.plugins.module_utils._client import ResolverClient
+from ansible_collections.resolver.scim.plugins.module_utils._errors import (
     ApiValidationError,
     AuthenticationError,
     ConfigurationError,

@@ -8,8 +8,8 @@ import pytest
 import trustme
 
 from ansible_collections.resolver.scim.plugins.module_utils._transport import REDACTED, RetryPolicy
-from ansible_collections.resolver.scim.plugins.module_utils.entra import GraphClient, find_scim_job
-from ansible_collections.resolver.scim.plugins.module_utils.errors import CredentialsRejected, EntraError, InputError
+from ansible_collections.resolver.scim.plugins.module_utils._entra import GraphClient, find_scim_job
+from ansible_collections.resolver.scim.plugins.module_utils._errors import CredentialsRejected, EntraError, InputError
 
 from conftest import Emulator, start_server  # pylint: disable=wrong-import-order
 

@@ -7,8 +7,8 @@ trusted issuer and subject, and a managed identity from an IMDS-like endpoint.""
 import pytest
 
 import entra_credentials
-from ansible_collections.resolver.scim.plugins.module_utils.entra import GraphClient
-from ansible_collections.resolver.scim.plugins.module_utils.errors import EntraError, InputError
+from ansible_collections.resolver.scim.plugins.module_utils._entra import GraphClient
+from ansible_collections.resolver.scim.plugins.module_utils._errors import EntraError, InputError
 
 SUBJECT = "system:serviceaccount:awx:resolver-scim"
 

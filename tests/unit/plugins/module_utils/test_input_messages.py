@@ -5,10 +5,10 @@ pasted into the wrong field (a client secret as tenant_id, a token as an email d
 
 import pytest
 
-from ansible_collections.resolver.scim.plugins.module_utils.entra import check_connection, check_job_id, check_object_id
-from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError
+from ansible_collections.resolver.scim.plugins.module_utils._entra import check_connection, check_job_id, check_object_id
+from ansible_collections.resolver.scim.plugins.module_utils._errors import InputError
 from ansible_collections.resolver.scim.plugins.module_utils._token_entries import validate_entries
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import normalize_domains
+from ansible_collections.resolver.scim.plugins.module_utils._tokens import normalize_domains
 
 # Shaped like an Entra client secret and a Resolver token: what gets pasted into the wrong field.
 CLIENT_SECRET = "Xy8Q~SECRETvalue.with-Dots_0123456789abcd"

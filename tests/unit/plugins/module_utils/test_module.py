@@ -8,7 +8,7 @@ import pytest
 from ansible.module_utils._internal import _traceback
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.resolver.scim.plugins.module_utils.module import resolver_module, run_module
+from ansible_collections.resolver.scim.plugins.module_utils._module import resolver_module, run_module
 
 
 @pytest.fixture(autouse=True)

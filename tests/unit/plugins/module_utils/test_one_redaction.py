@@ -8,7 +8,7 @@ import json
 import pytest
 
 import entra_credentials
-from ansible_collections.resolver.scim.plugins.module_utils.entra import GraphClient
+from ansible_collections.resolver.scim.plugins.module_utils._entra import GraphClient
 
 
 @pytest.mark.parametrize("quote", [repr, json.dumps], ids=["repr", "json"])

@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from ansible_collections.resolver.scim.plugins.module_utils import org_lock
-from ansible_collections.resolver.scim.plugins.module_utils.errors import LockError, LockTimeout
+from ansible_collections.resolver.scim.plugins.module_utils import _org_lock as org_lock
+from ansible_collections.resolver.scim.plugins.module_utils._errors import LockError, LockTimeout
 
 
 def _hold_and_count(path, counter_path, rounds):
@@ -90,7 +90,7 @@ import os, subprocess, sys, time
 worker = os.fork()
 if worker == 0:
     subprocess.run([sys.executable, "-c", "import sys; from ansible_collections.resolver.scim.plugins.module_utils "
-                    "import org_lock; org_lock.acquire(sys.argv[1], 0, 3600, 'fake run')", sys.argv[1]], check=True)
+                    "import _org_lock; _org_lock.acquire(sys.argv[1], 0, 3600, 'fake run')", sys.argv[1]], check=True)
     os._exit(0)
 os.waitpid(worker, 0)
 print("locked", flush=True)

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from ansible_collections.resolver.scim.plugins.module_utils import org_lock
-from ansible_collections.resolver.scim.plugins.module_utils.errors import LockTimeout
+from ansible_collections.resolver.scim.plugins.module_utils import _org_lock as org_lock
+from ansible_collections.resolver.scim.plugins.module_utils._errors import LockTimeout
 from ansible_collections.resolver.scim.plugins.modules import org_lock as org_lock_module
 
 # The heartbeat is forked from this (possibly multi-threaded) test process; it only calls os functions.

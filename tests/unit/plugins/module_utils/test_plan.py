@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from ansible_collections.resolver.scim.plugins.module_utils._plan import plan_org, store_guard
 from ansible_collections.resolver.scim.plugins.module_utils._store_records import store_key, store_view
 from ansible_collections.resolver.scim.plugins.module_utils._token_entries import validate_entries
-from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import ScimToken, decide, iso
+from ansible_collections.resolver.scim.plugins.module_utils._errors import InputError
+from ansible_collections.resolver.scim.plugins.module_utils._tokens import ScimToken, decide, iso
 
 NOW = datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.timezone.utc)
 

@@ -5,7 +5,7 @@ handover_check_tasks are asked to check."""
 
 import pytest
 
-from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError
+from ansible_collections.resolver.scim.plugins.module_utils._errors import InputError
 from ansible_collections.resolver.scim.plugins.module_utils._plan import plan_org
 from ansible_collections.resolver.scim.plugins.module_utils._store_records import store_view
 from ansible_collections.resolver.scim.plugins.module_utils._token_entries import validate_entries

@@ -5,7 +5,7 @@ holds kept until something replaced it there, and one Entra ID app per entry and
 
 import pytest
 
-from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError
+from ansible_collections.resolver.scim.plugins.module_utils._errors import InputError
 from ansible_collections.resolver.scim.plugins.module_utils._plan import plan_org
 from ansible_collections.resolver.scim.plugins.module_utils._reports import shared_orgs, summary_lines
 from ansible_collections.resolver.scim.plugins.module_utils._run_outcome import outcome

@@ -17,7 +17,7 @@ from ansible_collections.resolver.scim.plugins.module_utils._reports import (
 from ansible_collections.resolver.scim.plugins.module_utils._run_outcome import outcome, postcondition, store_items
 from ansible_collections.resolver.scim.plugins.module_utils._store_records import store_key, store_view
 from ansible_collections.resolver.scim.plugins.module_utils._token_entries import validate_entries
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import (
+from ansible_collections.resolver.scim.plugins.module_utils._tokens import (
     DEFAULT_ROTATE_BEFORE_DAYS,
     TOKEN_ENTRY_OPTIONS,
     ScimToken,

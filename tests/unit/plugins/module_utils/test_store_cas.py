@@ -13,7 +13,7 @@ from ansible_collections.resolver.scim.plugins.module_utils._store_records impor
     store_view,
 )
 from ansible_collections.resolver.scim.plugins.module_utils._token_entries import validate_entries
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import ScimToken
+from ansible_collections.resolver.scim.plugins.module_utils._tokens import ScimToken
 
 NOW = datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.timezone.utc)
 OKTA = {"name": "okta", "email_domains": ["acme.com"]}

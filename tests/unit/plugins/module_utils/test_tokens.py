@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.resolver.scim.plugins.module_utils.api import (
+from ansible_collections.resolver.scim.plugins.module_utils._api import (
     domains_from_wire,
     parse_timestamp,
     token_from_wire,
 )
-from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError, ResponseFormatError
-from ansible_collections.resolver.scim.plugins.module_utils.token_service import execute_token_plan
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import (
+from ansible_collections.resolver.scim.plugins.module_utils._errors import InputError, ResponseFormatError
+from ansible_collections.resolver.scim.plugins.module_utils._token_service import execute_token_plan
+from ansible_collections.resolver.scim.plugins.module_utils._tokens import (
     ScimToken,
     check_days,
     check_name,

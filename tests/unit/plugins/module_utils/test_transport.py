@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from ansible_collections.resolver.scim.plugins.module_utils.client import ResolverClient
-from ansible_collections.resolver.scim.plugins.module_utils.entra import GraphClient
-from ansible_collections.resolver.scim.plugins.module_utils.errors import (
+from ansible_collections.resolver.scim.plugins.module_utils._client import ResolverClient
+from ansible_collections.resolver.scim.plugins.module_utils._entra import GraphClient
+from ansible_collections.resolver.scim.plugins.module_utils._errors import (
     EntraError,
     ResolverError,
     ResponseFormatError,

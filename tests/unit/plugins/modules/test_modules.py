@@ -7,9 +7,9 @@ import datetime
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.resolver.scim.plugins.module_utils.errors import InputError, TokenRunFailed
-from ansible_collections.resolver.scim.plugins.module_utils.module import CONNECTION_ARGUMENT_SPEC
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import ScimToken, utcnow
+from ansible_collections.resolver.scim.plugins.module_utils._errors import InputError, TokenRunFailed
+from ansible_collections.resolver.scim.plugins.module_utils._module import CONNECTION_ARGUMENT_SPEC
+from ansible_collections.resolver.scim.plugins.module_utils._tokens import ScimToken, utcnow
 from ansible_collections.resolver.scim.plugins.modules import scim_token, scim_token_plan, scim_token_revoke
 
 

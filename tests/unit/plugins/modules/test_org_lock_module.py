@@ -9,7 +9,7 @@ import time
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.resolver.scim.plugins.module_utils import org_lock as lock_utils
+from ansible_collections.resolver.scim.plugins.module_utils import _org_lock as lock_utils
 from ansible_collections.resolver.scim.plugins.modules import org_lock
 
 

@@ -4,7 +4,7 @@
 
 import json
 
-from ansible_collections.resolver.scim.plugins.module_utils.plan_diff import KNOWN_AFTER_ISSUE
+from ansible_collections.resolver.scim.plugins.module_utils._plan_diff import KNOWN_AFTER_ISSUE
 from ansible_collections.resolver.scim.plugins.modules import scim_token_plan
 
 from test_modules import FakeApi, FakeModule, token

@@ -7,7 +7,7 @@ session is closed."""
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.resolver.scim.plugins.module_utils.module import run_module
+from ansible_collections.resolver.scim.plugins.module_utils._module import run_module
 from ansible_collections.resolver.scim.plugins.modules import entra_provisioning
 from ansible_collections.resolver.scim.plugins.plugin_utils.in_process import (
     ModuleExit,

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from ansible_collections.resolver.scim.plugins.module_utils.errors import StoreError
+from ansible_collections.resolver.scim.plugins.module_utils._errors import StoreError
 from ansible_collections.resolver.scim.plugins.module_utils._store_records import store_key
 from ansible_collections.resolver.scim.plugins.plugin_utils.file_store import (
     missing_directories,

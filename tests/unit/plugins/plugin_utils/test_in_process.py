@@ -14,7 +14,7 @@ import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.resolver.scim.plugins.module_utils._env import env_fallback
-from ansible_collections.resolver.scim.plugins.module_utils.module import (
+from ansible_collections.resolver.scim.plugins.module_utils._module import (
     CONNECTION_ARGUMENT_SPEC,
     run_module,
 )

@@ -23,7 +23,7 @@ import time
 import uuid
 import warnings
 
-from ansible_collections.resolver.scim.plugins.module_utils.errors import LockError, LockTimeout
+from ansible_collections.resolver.scim.plugins.module_utils._errors import LockError, LockTimeout
 
 OWNER_FILE = "owner.json"
 # The commands whose process lives as long as the run: a module process ends with its task.

@@ -10,7 +10,7 @@ docs/api-assumptions.md with the emulator switch that tests it.
 import datetime
 import re
 
-from ansible_collections.resolver.scim.plugins.module_utils.errors import (
+from ansible_collections.resolver.scim.plugins.module_utils._errors import (
     ApiValidationError,
     NotFoundError,
     PermissionDeniedError,
@@ -18,7 +18,7 @@ from ansible_collections.resolver.scim.plugins.module_utils.errors import (
     ServerError,
     UncertainWriteError,
 )
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import ScimToken
+from ansible_collections.resolver.scim.plugins.module_utils._tokens import ScimToken
 
 WHOAMI_PATH = "/user/users/me"
 MEMBERSHIP_PATH = "/user/org/%s/user/%s"

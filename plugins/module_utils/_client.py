@@ -23,7 +23,7 @@ from ansible_collections.resolver.scim.plugins.module_utils._transport import (
     redact,
     requests,
 )
-from ansible_collections.resolver.scim.plugins.module_utils.errors import (
+from ansible_collections.resolver.scim.plugins.module_utils._errors import (
     ApiValidationError,
     AuthenticationError,
     ConfigurationError,

@@ -30,7 +30,7 @@ except ImportError:  # msal needs cryptography, so HAS_MSAL covers its absence
     pass
 
 from ansible_collections.resolver.scim.plugins.module_utils._env import env_fallback
-from ansible_collections.resolver.scim.plugins.module_utils.errors import NOT_SHOWN, PATH_LIKE, InputError, quoted
+from ansible_collections.resolver.scim.plugins.module_utils._errors import NOT_SHOWN, PATH_LIKE, InputError, quoted
 
 SECRET, CERTIFICATE, FEDERATED, MANAGED_IDENTITY = "client secret", "certificate", "workload identity federation", \
     "managed identity"

@@ -24,13 +24,13 @@ from ansible_collections.resolver.scim.plugins.module_utils._transport import (
     redact,
     requests,
 )
-from ansible_collections.resolver.scim.plugins.module_utils.entra_signin import (
+from ansible_collections.resolver.scim.plugins.module_utils._entra_signin import (
     MANAGED_IDENTITY,
     SIGN_IN_ARGUMENT_SPEC,
     MsalTransport,
     SignIn,
 )
-from ansible_collections.resolver.scim.plugins.module_utils.errors import (
+from ansible_collections.resolver.scim.plugins.module_utils._errors import (
     HOST_LIKE,
     NOT_SHOWN,
     PATH_LIKE,

@@ -8,7 +8,7 @@ import hashlib
 import math
 import re
 
-from ansible_collections.resolver.scim.plugins.module_utils.errors import HOST_LIKE, InputError, kind_of, quoted
+from ansible_collections.resolver.scim.plugins.module_utils._errors import HOST_LIKE, InputError, kind_of, quoted
 
 STATES = ("present", "absent", "rotated")
 RECREATE_CHOICES = ("on_change", "never")

@@ -3,12 +3,12 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Carry out a token plan against Resolver safely: create first, verify, revoke last; recover lost creates."""
 
-from ansible_collections.resolver.scim.plugins.module_utils.errors import (
+from ansible_collections.resolver.scim.plugins.module_utils._errors import (
     ResolverError,
     TokenRunFailed,
     UncertainWriteError,
 )
-from ansible_collections.resolver.scim.plugins.module_utils.tokens import fingerprint, iso, named
+from ansible_collections.resolver.scim.plugins.module_utils._tokens import fingerprint, iso, named
 
 
 def default_scim_url(base_url):

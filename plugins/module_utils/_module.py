@@ -8,11 +8,11 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.resolver.scim.plugins.module_utils.api import DOMAIN_FORMATS, ResolverApi
+from ansible_collections.resolver.scim.plugins.module_utils._api import DOMAIN_FORMATS, ResolverApi
 from ansible_collections.resolver.scim.plugins.module_utils._env import env_fallback
 from ansible_collections.resolver.scim.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, redact
-from ansible_collections.resolver.scim.plugins.module_utils.client import API_KEY_HEADERS, ResolverClient
-from ansible_collections.resolver.scim.plugins.module_utils.errors import PATH_LIKE, InputError, ResolverError, quoted
+from ansible_collections.resolver.scim.plugins.module_utils._client import API_KEY_HEADERS, ResolverClient
+from ansible_collections.resolver.scim.plugins.module_utils._errors import PATH_LIKE, InputError, ResolverError, quoted
 
 
 # The one table of connection options; documented in plugins/doc_fragments/connection.py.
