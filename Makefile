@@ -58,10 +58,10 @@ units: venv
 # The store tests (tests/integration/stores) run the hashi_vault and aws_secretsmanager stores with these collections.
 # Long matrices are marked `exhaustive` and run by `make exhaustive` (CI runs both), so that `make test` stays short.
 integration: venv $(STORE_MARKER)
-	$(PYTEST) -n auto --dist loadgroup -m "not exhaustive" tests/integration
+	$(PYTEST) -n auto --dist loadgroup --durations=25 -m "not exhaustive" tests/integration
 
 exhaustive: venv $(STORE_MARKER)
-	$(PYTEST) -n auto --dist loadgroup -m exhaustive tests/integration
+	$(PYTEST) -n auto --dist loadgroup --durations=25 -m exhaustive tests/integration
 
 sanity: venv
 	VENV=$(VENV) hacking/sanity.sh

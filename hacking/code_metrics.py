@@ -1,4 +1,5 @@
-#!/usr/bin/env python3
+# Copyright: (c) 2026, resolver.scim contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The numbers issue 23's closing note compares: run `python hacking/code_metrics.py` from the repository root.
 
 - Jinja logic in store files: lines of the role's store task files that hold a `{% %}` statement or belong to a

@@ -129,7 +129,7 @@ def migrated_fields(expression):
         return _store_migration.migration_plan([record], [dict(record, source="vault")])["held"]
     copy = _store_migration.migration_plan([record], [])["to_copy"]
     return _store_migration.migration_items(copy, [{"token_id": 7, "value": "v"}], [{"live": True, "works": True}],
-                                           "acme")["items"]
+                                            "acme")["items"]
 
 
 def backticked(text):
