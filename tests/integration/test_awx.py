@@ -125,13 +125,13 @@ def test_credential_type_is_one_awx_accepts(path):
 
 def hashi_vault_store_reads():
     """(environment variables, role variables) the hashi_vault store reads: its task files, and its connection
-    options, which the store's variables file vars/store/hashi_vault.yml defines once (scim_tokens_hashi_vault_*)."""
+    options, which the store's variables file vars/main/store/hashi_vault.yml defines once (scim_tokens_hashi_vault_*)."""
     texts = []
     for name in os.listdir(HASHI_VAULT_STORE):
         if name.endswith(".yml"):
             with open(os.path.join(HASHI_VAULT_STORE, name), encoding="utf-8") as handle:
                 texts.append(handle.read())
-    with open(os.path.join(REPO, "roles", "scim_tokens", "vars", "store", "hashi_vault.yml"), encoding="utf-8") as handle:
+    with open(os.path.join(REPO, "roles", "scim_tokens", "vars", "main", "store", "hashi_vault.yml"), encoding="utf-8") as handle:
         role_vars = yaml.safe_load(handle)
     texts += [str(value) for name, value in role_vars.items() if name.startswith("scim_tokens_hashi_vault_")]
     text = "\n".join(texts)

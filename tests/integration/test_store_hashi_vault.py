@@ -382,7 +382,7 @@ def test_the_role_readme_of_the_store_lists_every_variable_the_verbs_read():
     store_dir = pathlib.Path(store_servers.STORE_DIR) / STORE
     used = set()
     # Its verbs and its variables file (connection and paths).
-    for path in [*store_dir.glob("*.yml"), pathlib.Path(store_servers.ROLE_DIR, "vars", "store", STORE + ".yml")]:
+    for path in [*store_dir.glob("*.yml"), pathlib.Path(store_servers.ROLE_DIR, "vars", "main", "store", STORE + ".yml")]:
         used |= set(re.findall(r"resolver_scim_hashi_vault_\w+", path.read_text()))
     readme = (store_dir / "README.md").read_text()
     assert sorted(v for v in used if "`%s`" % v not in readme) == []

@@ -301,10 +301,10 @@ class StoreRuns:
 
 def store_connections():
     """The stores' variables (scim_tokens_hashi_vault_connection, their paths, ...), as each store's variables file
-    vars/store/<kind>.yml defines them once for every verb."""
+    vars/main/store/<kind>.yml defines them once for every verb."""
     variables = {}
     for kind in ("hashi_vault", "aws_secretsmanager"):
-        with open(os.path.join(ROLE_DIR, "vars", "store", kind + ".yml"), encoding="utf-8") as handle:
+        with open(os.path.join(ROLE_DIR, "vars", "main", "store", kind + ".yml"), encoding="utf-8") as handle:
             variables.update(yaml.safe_load(handle))
     return variables
 

@@ -244,8 +244,8 @@ def store_kind(store):
 
 
 def read_by_lookup(kind):
-    """Whether the store's variables (vars/store/<kind>.yml) say its records come without a read.yml."""
-    variables = load(os.path.join(ROLE, "vars", "store", kind + ".yml"))
+    """Whether the store's variables (vars/main/store/<kind>.yml) say its records come without a read.yml."""
+    variables = load(os.path.join(ROLE, "vars", "main", "store", kind + ".yml"))
     return variables["scim_tokens_%s_store_read_by_lookup" % kind] is True
 
 
@@ -277,8 +277,8 @@ def facts_set(store, verb):
 @pytest.mark.parametrize("store", STORES, ids=store_id)
 def test_every_verb_sets_the_facts_it_must_set(store):
     role_text = "".join(open(path, encoding="utf-8").read()  # pylint: disable=consider-using-with
-                        for path in glob.glob(os.path.join(ROLE, "tasks", "*.yml")) + [os.path.join(ROLE, "vars", "main.yml")]
-                        + glob.glob(os.path.join(ROLE, "vars", "store", "*.yml")))
+                        for path in glob.glob(os.path.join(ROLE, "tasks", "*.yml")) + [os.path.join(ROLE, "vars", "main", "main.yml")]
+                        + glob.glob(os.path.join(ROLE, "vars", "main", "store", "*.yml")))
     missing = []
     for verb, row in sorted(contract().items()):
         for fact in row["must_set"]:
@@ -311,7 +311,7 @@ def facts_the_role_sets():
 
 def test_every_include_of_a_verb_passes_what_the_table_says_it_receives():
     """Each variable a verb receives comes with the include, or is the role's own (a role variable or a fact)."""
-    role_own = (set(load(os.path.join(ROLE, "vars", "main.yml"))) | set(load(os.path.join(ROLE, "defaults", "main.yml")))
+    role_own = (set(load(os.path.join(ROLE, "vars", "main", "main.yml"))) | set(load(os.path.join(ROLE, "defaults", "main.yml")))
                 | facts_the_role_sets())
     missing = sorted({(verb, name) for verb, variables in role_calls() for name in contract()[verb]["receives"]
                       if name not in variables and name not in role_own})

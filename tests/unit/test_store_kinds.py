@@ -1,7 +1,7 @@
 # Copyright: (c) 2026, resolver.scim contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Each store brings its own variables (docs/stores.md, "Each store's variables"): the role's generic files never
-name a store, and every store's variables file vars/store/<kind>.yml answers everything they ask of it. So a new
+name a store, and every store's variables file vars/main/store/<kind>.yml answers everything they ask of it. So a new
 store is its folder of verbs and its variables file."""
 
 import glob
@@ -28,10 +28,10 @@ def load(path):
 
 
 def generic_files(role):
-    """The role's files that serve every store: its tasks outside tasks/store/<kind>/, vars/main.yml and
+    """The role's files that serve every store: its tasks outside tasks/store/<kind>/, vars/main/main.yml and
     defaults/main.yml. The README and meta/argument_specs.yml describe the stores to users, so they name them."""
     return sorted(glob.glob(os.path.join(role, "tasks", "*.yml"))) + [
-        os.path.join(role, "vars", "main.yml"), os.path.join(role, "defaults", "main.yml")]
+        os.path.join(role, "vars", "main", "main.yml"), os.path.join(role, "defaults", "main.yml")]
 
 
 def store_names_in(text, kinds):
@@ -87,9 +87,9 @@ def test_the_store_setting_defaults_to_a_store_the_specs_name():
 
 
 def answers_asked():
-    """The answers vars/main.yml asks of the org's store: scim_tokens_<kind>_store_<answer>. The task directory is
+    """The answers vars/main/main.yml asks of the org's store: scim_tokens_<kind>_store_<answer>. The task directory is
     optional (tasks/store/<kind> by default)."""
-    with open(os.path.join(ROLE, "vars", "main.yml"), encoding="utf-8") as handle:
+    with open(os.path.join(ROLE, "vars", "main", "main.yml"), encoding="utf-8") as handle:
         asked = set(re.findall(r"scim_tokens_store_answer ~ '(\w+)'", handle.read()))
     assert {"read_by_lookup", "records", "knows_org", "location"} <= asked, asked
     return asked - {"tasks"}
@@ -97,10 +97,10 @@ def answers_asked():
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_store_answers_what_the_role_asks(kind):
-    variables = load(os.path.join(ROLE, "vars", "store", kind + ".yml"))
+    variables = load(os.path.join(ROLE, "vars", "main", "store", kind + ".yml"))
     missing = sorted(answer for answer in answers_asked() if "scim_tokens_%s_store_%s" % (kind, answer) not in variables)
     assert missing == []
-    # Its names carry the kind (vars/store/*.yml are loaded together): none may set another store's or the role's.
+    # Its names carry the kind (vars/main/store/*.yml are loaded together): none may set another store's or the role's.
     prefixes = ("scim_tokens_%s_" % kind, "scim_tokens_%s_" % kind.split("_")[0])
     assert [name for name in variables if not name.startswith(prefixes)] == []
     assert isinstance(variables["scim_tokens_%s_store_read_by_lookup" % kind], bool)
