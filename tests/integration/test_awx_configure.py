@@ -410,7 +410,7 @@ def openbao_tls(tmp_path_factory):
 
 @pytest.mark.xdist_group("awx_hashi_vault")
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
-@pytest.mark.parametrize("auth", ["approle", "token"])
+@pytest.mark.parametrize("auth", [pytest.param("approle", marks=pytest.mark.exhaustive), "token"])
 def test_a_hashi_vault_job_as_configured_converges_into_vault(awx, emulator, openbao_tls, store_collections,
                                                               tmp_path, auth):
     """awx_configure.yml's converge template run the way AWX runs it: its extra vars, the Resolver credential and

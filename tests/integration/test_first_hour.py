@@ -38,6 +38,8 @@ def test_a_state_rotated_entry_rotates_on_every_converge_and_is_no_drift(ansible
 
 
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+# The same case as the next test, under ansible-runner (as AWX runs it): make exhaustive.
+@pytest.mark.exhaustive
 def test_a_state_rotated_entry_under_ansible_runner(emulator, tmp_path):
     job = runner_jobs(emulator, tmp_path, {"url": emulator.url, "api_key": emulator.api_key(1)},
                       job_vars={"resolver_scim_tokens": ROTATED})

@@ -7,6 +7,8 @@ drift check whether Okta provisions with what it holds. An org without such toke
 import json
 import os
 
+import pytest
+
 from conftest import REPO
 from test_role import actions, assert_no_secret, recap, records
 
@@ -91,6 +93,8 @@ def test_a_token_changed_in_okta_behind_our_back_is_found_and_repaired(ansible, 
     assert_no_secret(ansible, emulator)
 
 
+# The IdP check of your own tasks runs in make test through the next case; this one in make exhaustive.
+@pytest.mark.exhaustive
 def test_the_target_the_tasks_return_is_recorded_and_a_changed_one_is_drift(ansible, emulator, tmp_path):
     store = str(tmp_path / "store")
     rc, _results, output = ansible.run_playbook("converge", okta_inventory(ansible, tmp_path))

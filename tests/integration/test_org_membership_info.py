@@ -87,7 +87,11 @@ def test_session_auth_from_environment_only(ansible, emulator):
     assert emulator.log()[0]["path"] == "/user/authenticate"
 
 
-@pytest.mark.parametrize("switches", [{"prefix": "/api"}, {"auth_header": "x-api-key"}, {"unauth_status": 403}])
+VARIANTS = [{"prefix": "/api"}] + [pytest.param(s, marks=pytest.mark.exhaustive)
+                                   for s in ({"auth_header": "x-api-key"}, {"unauth_status": 403})]
+
+
+@pytest.mark.parametrize("switches", VARIANTS)
 def test_api_variants(ansible, emulator, switches):
     emulator.reset(**switches)
     extra = {"api_key_header": "x-api-key"} if switches.get("auth_header") == "x-api-key" else {}

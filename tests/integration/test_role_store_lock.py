@@ -145,6 +145,7 @@ def test_two_execution_nodes_over_two_orgs_take_turns_through_the_locks_in_vault
     assert [len(lock_attempts(run)) for run in runs] == [2, 2]
 
 
+@pytest.mark.exhaustive
 def test_a_run_waiting_for_one_orgs_lock_in_vault_holds_no_later_orgs_lock(ansible, emulator, openbao,
                                                                            store_collections, tmp_path):
     """The deadlock two runs over the same orgs could meet, made to happen: another run (this test, following the

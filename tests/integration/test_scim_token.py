@@ -17,7 +17,7 @@ def live_ids(emulator, name="okta"):
     return [t["id"] for t in emulator.tokens(name=name)]
 
 
-@pytest.mark.parametrize("wire", ["list", "string"])
+@pytest.mark.parametrize("wire", ["list", pytest.param("string", marks=pytest.mark.exhaustive)])
 def test_lifecycle(ansible, emulator, wire):
     emulator.reset(domains_wire=wire)
     okta = {"name": "okta", "email_domains": ["ACME.com", " acme.org"]}
